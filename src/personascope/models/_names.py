@@ -1,0 +1,48 @@
+"""One way to name a model: `smollm2`, `hf/<path-or-id>`, or any Inspect model string."""
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from personascope.errors import PersonascopeError
+
+EMBEDDED = "smollm2"
+
+Kind = Literal["embedded", "hf", "inspect"]
+
+
+class ModelRef(BaseModel, frozen=True):
+    """A parsed model name."""
+
+    name: str
+    """The name as the user wrote it (without a `personascope/` prefix)."""
+    kind: Kind
+    """`embedded` and `hf` are white-box (the engine); `inspect` is black-box."""
+    target: str
+    """For `hf`: the local path or hub id; for `inspect`: the Inspect model string."""
+
+    @property
+    def white_box(self) -> bool:
+        return self.kind != "inspect"
+
+
+def parse_model_name(name: str) -> ModelRef:
+    """Parse a model name, or fail with a message that lists the accepted forms."""
+    name = name.strip()
+    # `personascope/<name>` is how Inspect addresses our engine; accept it here too.
+    if name.startswith("personascope/"):
+        name = name.removeprefix("personascope/")
+    if name == EMBEDDED:
+        return ModelRef(name=name, kind="embedded", target=name)
+    if name.startswith("hf/"):
+        target = name.removeprefix("hf/")
+        if not target:
+            raise PersonascopeError("model 'hf/' names no model: write hf/<local path or hub id>")
+        return ModelRef(name=name, kind="hf", target=target)
+    provider, sep, rest = name.partition("/")
+    if sep and provider and rest:
+        return ModelRef(name=name, kind="inspect", target=name)
+    raise PersonascopeError(
+        f"unknown model {name!r}: use 'smollm2' (embedded), 'hf/<local path or hub id>', "
+        "or an Inspect model string such as 'openai/gpt-4o-mini' or 'vllm/<model>'"
+    )

@@ -1,0 +1,117 @@
+"""A persona vector: one direction per layer, with its metadata, stored as a directory.
+
+`vectors.safetensors` holds a `[n_layers, hidden]` float32 tensor under the key
+`vectors` (row `i` is layer `i`, see the engine's layer convention); `meta.json`
+holds the metadata with a `schema_version`.
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from personascope.errors import PersonascopeError
+
+SCHEMA_VERSION = 1
+TENSORS = "vectors.safetensors"
+META = "meta.json"
+
+
+class PersonaVector:
+    """A small value object: supports `+`, `-`, scalar `*`, `-v` and `cosine`."""
+
+    def __init__(self, data: torch.Tensor, meta: dict[str, Any] | None = None) -> None:
+        if data.ndim != 2:
+            raise PersonascopeError(f"a persona vector is [n_layers, hidden], got shape {tuple(data.shape)}")
+        self.data = data.detach().to(torch.float32).cpu()
+        self.meta = dict(meta or {})
+
+    @property
+    def n_layers(self) -> int:
+        return self.data.shape[0]
+
+    @property
+    def hidden_size(self) -> int:
+        return self.data.shape[1]
+
+    def __getitem__(self, layer: int) -> torch.Tensor:
+        return self.data[layer]
+
+    def _combine(self, other: "PersonaVector", sign: float) -> "PersonaVector":
+        if not isinstance(other, PersonaVector):
+            return NotImplemented
+        if other.data.shape != self.data.shape:
+            raise PersonascopeError(f"vector shapes differ: {tuple(self.data.shape)} vs {tuple(other.data.shape)}")
+        return PersonaVector(self.data + sign * other.data, {"derived_from": [self.meta.get("name"), other.meta.get("name")]})
+
+    def __add__(self, other: "PersonaVector") -> "PersonaVector":
+        return self._combine(other, 1.0)
+
+    def __sub__(self, other: "PersonaVector") -> "PersonaVector":
+        return self._combine(other, -1.0)
+
+    def __mul__(self, scalar: float) -> "PersonaVector":
+        return PersonaVector(self.data * float(scalar), self.meta)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> "PersonaVector":
+        return self * -1.0
+
+    def norms(self) -> torch.Tensor:
+        return self.data.norm(dim=-1)
+
+    def cosine(self, other: "PersonaVector") -> torch.Tensor:
+        """Per-layer cosine similarity with `other`."""
+        return torch.nn.functional.cosine_similarity(self.data, other.data, dim=-1)
+
+    def project(self, activations: torch.Tensor, layer: int) -> torch.Tensor:
+        """Scalar projection of `[..., hidden]` activations on unit(row `layer`)."""
+        row = self.data[layer]
+        return activations.float() @ (row / row.norm())
+
+    def save(self, path: str | Path) -> Path:
+        """Write the directory atomically (files land under temp names, then rename)."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        meta = {"schema_version": SCHEMA_VERSION, **self.meta, "n_layers": self.n_layers, "hidden_size": self.hidden_size}
+        fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
+        os.close(fd)
+        save_file({"vectors": self.data.contiguous()}, tmp)
+        os.replace(tmp, path / TENSORS)
+        fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(meta, fh, indent=2, sort_keys=True, default=str)
+        os.replace(tmp, path / META)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "PersonaVector":
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        path = Path(path)
+        tensors = path / TENSORS if path.is_dir() else path
+        if not tensors.is_file():
+            raise PersonascopeError(
+                f"no vector at {path}: expected a directory with {TENSORS} and {META} (as written by PersonaVector.save)"
+            )
+        try:
+            data = load_file(str(tensors))["vectors"]
+        except (SafetensorError, KeyError, OSError) as exc:
+            raise PersonascopeError(f"{tensors} is not a valid vector file ({exc}): re-create it") from exc
+        meta_file = tensors.parent / META
+        meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+        version = meta.get("schema_version", SCHEMA_VERSION)
+        if version > SCHEMA_VERSION:
+            raise PersonascopeError(f"{meta_file} has schema_version {version}; upgrade personascope to read it")
+        return cls(data, meta)
+
+    def __repr__(self) -> str:
+        name = self.meta.get("name", "unnamed")
+        return f"PersonaVector({name!r}, layers={self.n_layers}, hidden={self.hidden_size})"
