@@ -76,7 +76,8 @@ class Engine:
         return sorted(ids)
 
     def _mark_phase(self, module, args, kwargs) -> None:
-        cache = kwargs.get("past_key_values")
+        # transformers 5.2x passes the KV cache as `cache`; earlier releases as `past_key_values`.
+        cache = kwargs.get("cache", kwargs.get("past_key_values"))
         self.state.decode = cache is not None and cache.get_seq_length() > 0
 
     @contextmanager

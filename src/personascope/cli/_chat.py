@@ -1,0 +1,43 @@
+import typer
+
+from personascope.cli._common import console, model_text, quiet
+
+
+def chat_command(
+    model: str = typer.Option("smollm2", "--model", "-m", help="Model name."),
+    system: str | None = typer.Option(None, help="System prompt."),
+    steer: list[str] = typer.Option([], help="VECTOR@LAYERS:COEF (repeatable)."),
+    ablate: list[str] = typer.Option([], help="VECTOR@LAYERS (repeatable)."),
+    cap: list[str] = typer.Option([], help="VECTOR@LAYERS:MIN:MAX (repeatable)."),
+    max_tokens: int = typer.Option(256),
+    temperature: float = typer.Option(0.7),
+    seed: int | None = typer.Option(None),
+) -> None:
+    """Chat with a model in the terminal. /reset clears the history, /exit leaves."""
+    from personascope.engine import GenerateConfig
+    from personascope.generation import generate
+
+    quiet()
+    config = GenerateConfig(max_new_tokens=max_tokens, temperature=temperature, seed=seed)
+    # Fail on bad specs or names before the first turn, not after it.
+    generate(model, ["hi"], config.model_copy(update={"max_new_tokens": 1}), system=system, steer=steer, ablate=ablate, cap=cap)
+    history: list[dict] = []
+    console.print(f"[dim]chatting with {model}; /reset clears, /exit leaves[/dim]")
+    while True:
+        try:
+            user = console.input("[bold cyan]you>[/bold cyan] ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if user.strip() in ("/exit", "/quit"):
+            return
+        if user.strip() == "/reset":
+            history.clear()
+            continue
+        if not user.strip():
+            continue
+        history.append({"role": "user", "content": user})
+        reply = generate(model, [history], config, system=system, steer=steer, ablate=ablate, cap=cap)[0].text
+        history.append({"role": "assistant", "content": reply})
+        console.print("[bold green]model>[/bold green] ", end="")
+        console.print(model_text(reply))

@@ -1,0 +1,113 @@
+"""`generate`: one function for every kind of model.
+
+White-box names (`smollm2`, `hf/...`) run on the engine, with optional
+interventions; any other name goes through Inspect's model layer, which brings
+the providers, retries and rate limits.
+"""
+
+import asyncio
+from collections.abc import Sequence
+
+from personascope.engine._chat import Prompt, to_messages
+from personascope.engine._types import GenerateConfig, Generation
+from personascope.errors import PersonascopeError
+from personascope.models._names import parse_model_name
+
+
+def interventions_from_specs(engine, steer: Sequence[str] = (), ablate: Sequence[str] = (), cap: Sequence[str] = ()) -> list:
+    """Engine interventions from CLI-style specs (see `personascope.vectors.FORMS`)."""
+    from personascope.vectors import parse_intervention
+
+    specs = [("steer", s) for s in steer] + [("ablate", s) for s in ablate] + [("cap", s) for s in cap]
+    return [parse_intervention(kind, spec, engine.n_layers, engine.hidden_size) for kind, spec in specs]
+
+
+def generate(
+    model: str,
+    prompts: Sequence[Prompt],
+    config: GenerateConfig | None = None,
+    *,
+    system: str | None = None,
+    steer: Sequence[str] = (),
+    ablate: Sequence[str] = (),
+    cap: Sequence[str] = (),
+    progress: bool = False,
+) -> list[Generation]:
+    """Generate one response per prompt with `model` (any personascope model name)."""
+    config = config or GenerateConfig()
+    ref = parse_model_name(model)
+    if ref.white_box:
+        from personascope.models import load_engine
+
+        engine = load_engine(ref)
+        with engine.intervene(*interventions_from_specs(engine, steer, ablate, cap)):
+            return engine.generate(prompts, config, system=system, progress=progress)
+    if steer or ablate or cap:
+        raise PersonascopeError(
+            f"{model} is a black-box model: steering, ablation and capping need a white-box model (smollm2 or hf/<path>)"
+        )
+    return asyncio.run(_inspect_generate(ref.target, prompts, config, system))
+
+
+async def _inspect_generate(model: str, prompts: Sequence[Prompt], config: GenerateConfig, system: str | None):
+    from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, get_model
+    from inspect_ai.model import GenerateConfig as InspectConfig
+
+    kinds = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": ChatMessageAssistant}
+    try:
+        api = get_model(model)
+    except Exception as exc:  # Inspect raises several types for unknown providers / missing keys
+        raise PersonascopeError(f"cannot use Inspect model {model}: {str(exc).splitlines()[0]}") from exc
+    inspect_config = InspectConfig(
+        max_tokens=config.max_new_tokens,
+        temperature=config.temperature,
+        top_p=config.top_p if config.top_p < 1 else None,
+        seed=config.seed,
+        stop_seqs=config.stop or None,
+    )
+
+    async def one(prompt: Prompt) -> Generation:
+        messages = [kinds[m["role"]](content=m["content"]) for m in to_messages(prompt, system)]
+        out = await api.generate(messages, config=inspect_config)
+        usage = out.usage
+        return Generation(
+            text=out.completion,
+            token_ids=[],
+            finish_reason="length" if out.stop_reason == "max_tokens" else "stop",
+            prompt_tokens=usage.input_tokens if usage else 0,
+        )
+
+    return list(await asyncio.gather(*(one(p) for p in prompts)))
+
+
+def read_prompts(path: str) -> list[dict]:
+    """Prompts from a file (`-` for stdin): JSONL records with `prompt` (text) or
+    `messages` (role/content list), other fields kept; or plain text, one prompt a line."""
+    import json
+    import sys
+    from pathlib import Path
+
+    if path == "-":
+        text, where = sys.stdin.read(), "<stdin>"
+    else:
+        file = Path(path)
+        if not file.is_file():
+            raise PersonascopeError(f"no such prompts file: {path}")
+        text, where = file.read_text(), path
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not lines:
+        raise PersonascopeError(f"{where} has no prompts: write one per line, or JSONL with a 'prompt' field")
+    records = []
+    as_json = lines[0][1].lstrip().startswith("{")
+    for n, line in lines:
+        if not as_json:
+            records.append({"prompt": line})
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise PersonascopeError(f"{where}:{n}: not valid JSON ({exc.msg}): one JSON object per line") from None
+        if not isinstance(record, dict) or not ({"prompt", "messages"} & record.keys()):
+            raise PersonascopeError(f"{where}:{n}: each record needs a 'prompt' string or a 'messages' list")
+        records.append(record)
+    return records
