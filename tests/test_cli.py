@@ -104,3 +104,15 @@ def test_bad_jsonl_names_the_line(tiny_dir, tmp_path):
     src.write_text('{"prompt": "ok"}\n{not json}\n')
     result = _run("generate", "-m", f"hf/{tiny_dir}", "-i", src)
     assert result.exit_code == 2 and f"{src}:2" in result.stderr
+
+
+def test_chat_keeps_history_and_exits(tiny_dir):
+    result = _run("chat", "-m", f"hf/{tiny_dir}", "--max-tokens", "3", "--temperature", "0", input="hello\nagain\n/reset\n/exit\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("model>") == 2
+
+
+def test_chat_rejects_bad_specs_before_the_first_turn(tiny_dir):
+    result = _run("chat", "-m", f"hf/{tiny_dir}", "--steer", "nope", input="hello\n")
+    assert result.exit_code == 2 and "malformed steer" in result.stderr
+    assert "model>" not in result.stdout

@@ -32,30 +32,48 @@ def generate(
     ablate: Sequence[str] = (),
     cap: Sequence[str] = (),
     progress: bool = False,
+    model_args: dict | None = None,
 ) -> list[Generation]:
-    """Generate one response per prompt with `model` (any personascope model name)."""
+    """Generate one response per prompt with `model` (any personascope model name).
+
+    `model_args` go to Inspect's `get_model` for black-box models (e.g. `base_url`).
+    """
     config = config or GenerateConfig()
+    engine, interventions = prepare(model, steer, ablate, cap)
+    if engine is not None:
+        with engine.intervene(*interventions):
+            return engine.generate(prompts, config, system=system, progress=progress)
+    return asyncio.run(_inspect_generate(parse_model_name(model).target, prompts, config, system, model_args or {}))
+
+
+def prepare(model: str, steer: Sequence[str] = (), ablate: Sequence[str] = (), cap: Sequence[str] = ()):
+    """Check a model name and intervention specs without generating anything.
+
+    Returns `(engine, interventions)` for white-box models (loading the engine) and
+    `(None, [])` for black-box ones, which cannot take interventions.
+    """
     ref = parse_model_name(model)
     if ref.white_box:
         from personascope.models import load_engine
 
         engine = load_engine(ref)
-        with engine.intervene(*interventions_from_specs(engine, steer, ablate, cap)):
-            return engine.generate(prompts, config, system=system, progress=progress)
+        return engine, interventions_from_specs(engine, steer, ablate, cap)
     if steer or ablate or cap:
         raise PersonascopeError(
             f"{model} is a black-box model: steering, ablation and capping need a white-box model (smollm2 or hf/<path>)"
         )
-    return asyncio.run(_inspect_generate(ref.target, prompts, config, system))
+    return None, []
 
 
-async def _inspect_generate(model: str, prompts: Sequence[Prompt], config: GenerateConfig, system: str | None):
+async def _inspect_generate(
+    model: str, prompts: Sequence[Prompt], config: GenerateConfig, system: str | None, model_args: dict
+):
     from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, get_model
     from inspect_ai.model import GenerateConfig as InspectConfig
 
     kinds = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": ChatMessageAssistant}
     try:
-        api = get_model(model)
+        api = get_model(model, **model_args)
     except Exception as exc:  # Inspect raises several types for unknown providers / missing keys
         raise PersonascopeError(f"cannot use Inspect model {model}: {str(exc).splitlines()[0]}") from exc
     inspect_config = InspectConfig(

@@ -15,12 +15,12 @@ def chat_command(
 ) -> None:
     """Chat with a model in the terminal. /reset clears the history, /exit leaves."""
     from personascope.engine import GenerateConfig
-    from personascope.generation import generate
+    from personascope.generation import generate, prepare
 
     quiet()
     config = GenerateConfig(max_new_tokens=max_tokens, temperature=temperature, seed=seed)
     # Fail on bad specs or names before the first turn, not after it.
-    generate(model, ["hi"], config.model_copy(update={"max_new_tokens": 1}), system=system, steer=steer, ablate=ablate, cap=cap)
+    prepare(model, steer, ablate, cap)
     history: list[dict] = []
     console.print(f"[dim]chatting with {model}; /reset clears, /exit leaves[/dim]")
     while True:
