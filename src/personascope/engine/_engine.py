@@ -88,6 +88,13 @@ class Engine:
         finally:
             self.state.response_mask = None
 
+    @property
+    def forward_batch_size(self) -> int:
+        """Default rows per scoring/capture pass. On CPU the forward is compute-bound
+        from a few rows on, and wider length-sorted batches only add padding (8 was
+        fastest in benchmarks/bench_capture.py --sweep); a GPU wants wide batches."""
+        return 8 if self.device.type == "cpu" else 32
+
     def check_layers(self, layers: Sequence[int]) -> list[int]:
         """Validate layer indices (negative counts from the end)."""
         return check_layers(list(layers), self.n_layers)
@@ -123,18 +130,19 @@ class Engine:
         continuations: Sequence[str],
         *,
         system: str | None = None,
-        batch_size: int = 16,
+        batch_size: int | None = None,
     ) -> list[Scored]:
         """Log-probability of each token of each continuation, given its prompt."""
         if len(prompts) != len(continuations):
             raise ValueError("score needs one continuation per prompt")
+        batch_size = batch_size or self.forward_batch_size
         return _forward.score(self, self.encode_prompts(prompts, system), self.encode_text(continuations), batch_size)
 
     def top_logprobs(
-        self, prompts: Sequence[Prompt], k: int = 20, *, system: str | None = None, batch_size: int = 16
+        self, prompts: Sequence[Prompt], k: int = 20, *, system: str | None = None, batch_size: int | None = None
     ) -> list[list[tuple[str, float]]]:
         """The k most likely next tokens after each prompt, with log-probabilities."""
-        return _forward.top_logprobs(self, self.encode_prompts(prompts, system), k, batch_size)
+        return _forward.top_logprobs(self, self.encode_prompts(prompts, system), k, batch_size or self.forward_batch_size)
 
     def capture(
         self,
@@ -144,7 +152,7 @@ class Engine:
         layers: Sequence[int] | None = None,
         poolings: Sequence[str] = ("response_mean",),
         system: str | None = None,
-        batch_size: int = 16,
+        batch_size: int | None = None,
         progress: bool = False,
     ) -> Activations:
         """Pooled residual-stream activations at `layers` (default: all).
@@ -160,6 +168,7 @@ class Engine:
         response_ids = None if responses is None else self.encode_text(responses)
         if response_ids is not None and len(response_ids) != len(prompt_ids):
             raise ValueError("capture needs one response per prompt")
+        batch_size = batch_size or self.forward_batch_size
         return _forward.capture(self, prompt_ids, response_ids, layers, list(poolings), batch_size, progress)
 
     def intervene(self, *interventions: Intervention) -> InterventionHandle:

@@ -34,7 +34,7 @@ def contrast_vector(
     common = dict(max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
     pos = engine.generate(questions, system=positive_system, **common)
     neg = engine.generate(questions, system=negative_system, **common)
-    capture = dict(poolings=("response_mean",), batch_size=batch_size, progress=progress)
+    capture = dict(poolings=("response_mean",), progress=progress)
     pos_acts = engine.capture(questions, [g.text for g in pos], system=positive_system, **capture)["response_mean"]
     neg_acts = engine.capture(questions, [g.text for g in neg], system=negative_system, **capture)["response_mean"]
     diff = pos_acts.nanmean(0) - neg_acts.nanmean(0)
@@ -60,13 +60,12 @@ def project_responses(
     layer: int,
     *,
     system: str | None = None,
-    batch_size: int = 16,
 ) -> list[float]:
     """Each response's mean activation at `layer`, projected on unit(vector[layer]).
 
     Interventions installed on the engine stay active during this pass, so call it
     outside an `intervene` block to measure what the *text* carries.
     """
-    acts = engine.capture(prompts, responses, layers=[layer], system=system, batch_size=batch_size)
+    acts = engine.capture(prompts, responses, layers=[layer], system=system)
     return vector.project(acts["response_mean"][:, 0], layer).tolist()
 
