@@ -55,7 +55,7 @@ def _convert(gguf: Path, target: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     Console(stderr=True).print(
-        f"[dim]converting the embedded model to safetensors once (~20 s) -> {target}[/dim]"
+        f"[dim]converting the embedded model to safetensors once (about 30 s) -> {target}[/dim]"
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)

@@ -79,7 +79,15 @@ class PersonaVector:
 
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        meta = {"schema_version": SCHEMA_VERSION, **self.meta, "n_layers": self.n_layers, "hidden_size": self.hidden_size}
+        from personascope import __version__
+
+        meta = {
+            "schema_version": SCHEMA_VERSION,
+            "personascope_version": __version__,
+            **self.meta,
+            "n_layers": self.n_layers,
+            "hidden_size": self.hidden_size,
+        }
         fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
         os.close(fd)
         save_file({"vectors": self.data.contiguous()}, tmp)
