@@ -73,3 +73,12 @@ def test_max_new_tokens_and_stop_strings(tiny_llama):
     assert cut.finish_reason == "stop"
     assert cut.text == full.text[: full.text.find(stop)]
     assert stop not in cut.text
+
+
+def test_generation_settings_are_validated(tiny_llama):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        tiny_llama.generate(["hi"], max_new_tokens=0)
+    with pytest.raises(ValidationError):
+        tiny_llama.generate(["hi"], max_tokens=5)  # the engine's name is max_new_tokens

@@ -121,7 +121,8 @@ class Engine:
         **overrides: Any,
     ) -> list[Generation]:
         """Generate one response per prompt (batched, length-sorted, KV-cached)."""
-        config = (config or GenerateConfig()).model_copy(update=overrides)
+        # Validate overrides too (model_copy would not): a typo or max_new_tokens=0 fails here.
+        config = GenerateConfig(**{**(config or GenerateConfig()).model_dump(), **overrides})
         return _generate.generate(self, self.encode_prompts(prompts, system), config, progress)
 
     def score(

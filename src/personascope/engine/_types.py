@@ -3,11 +3,13 @@
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class GenerateConfig(BaseModel):
     """How to generate. Temperature 0 means greedy decoding."""
+
+    model_config = ConfigDict(extra="forbid")
 
     max_new_tokens: int = Field(128, ge=1)
     """Upper bound on generated tokens per response."""

@@ -105,7 +105,8 @@ def build_setup(model_name: str, model_args: dict[str, Any]) -> tuple[Setup, dic
             f"unknown model arg {unknown[0]!r} for personascope/{model_name}: use {', '.join(MODEL_ARGS)}"
         )
     from personascope.models import load_engine
-    from personascope.vectors import parse_intervention, parse_projection
+    from personascope.generation import interventions_from_specs
+    from personascope.vectors import parse_projection
 
     engine = _engines.get(model_name)
     if engine is None:
@@ -117,7 +118,7 @@ def build_setup(model_name: str, model_args: dict[str, Any]) -> tuple[Setup, dic
         )
     specs = {kind: spec_list(kind, model_args.get(kind)) for kind in (*INTERVENTION_KINDS, "project")}
     shape = (engine.n_layers, engine.hidden_size)
-    interventions = tuple(parse_intervention(kind, s, *shape) for kind in INTERVENTION_KINDS for s in specs[kind])
+    interventions = tuple(interventions_from_specs(engine, specs["steer"], specs["ablate"], specs["cap"]))
     projections = tuple(parse_projection(s, *shape) for s in specs["project"])
     setup = Setup(
         engine=engine,
