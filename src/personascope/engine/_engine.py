@@ -105,10 +105,11 @@ class Engine:
         return render(self.tokenizer, to_messages(prompt, system), add_generation_prompt=True)
 
     def encode_prompts(self, prompts: Sequence[Prompt], system: str | None = None) -> list[list[int]]:
-        return [self.tokenizer(self.prompt_text(p, system), add_special_tokens=False)["input_ids"] for p in prompts]
+        return self.encode_text([self.prompt_text(p, system) for p in prompts])
 
     def encode_text(self, texts: Sequence[str]) -> list[list[int]]:
-        return [self.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+        """Token ids of each text, tokenized in one batched call."""
+        return self.tokenizer(list(texts), add_special_tokens=False)["input_ids"] if texts else []
 
     # -- work ---------------------------------------------------------------
     def generate(

@@ -104,7 +104,7 @@ def capture(engine: "Engine", prompt_ids, response_ids, layers, poolings, batch_
         def hook(module, args, output):
             h = (output[0] if isinstance(output, tuple) else output).float()
             for p, w in current.items():
-                pooled[p][:, j] = torch.einsum("btd,bt->bd", h, w).cpu()
+                pooled[p][:, j] = torch.einsum("btd,bt->bd", h, w)
             if layer == deepest:
                 raise _StopForward
 
@@ -121,7 +121,9 @@ def capture(engine: "Engine", prompt_ids, response_ids, layers, poolings, batch_
             current.clear()
             current.update({p: w.to(engine.device) for p, w in weights.items()})
             pooled.clear()
-            pooled.update({p: torch.empty(len(batch), width, engine.hidden_size) for p in poolings})
+            # Pooled rows stay on the device until the batch is done: one copy per
+            # batch rather than one synchronising copy per layer.
+            pooled.update({p: torch.empty(len(batch), width, engine.hidden_size, device=engine.device) for p in poolings})
             with torch.inference_mode(), engine._response_mask(_response_mask(resp_lens, ids.shape[1])):
                 try:
                     engine.model.base_model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False)
@@ -129,7 +131,7 @@ def capture(engine: "Engine", prompt_ids, response_ids, layers, poolings, batch_
                     pass
             index = torch.tensor(batch)
             for p in poolings:
-                out[p][index] = pooled[p]
+                out[p][index] = pooled[p].cpu()
     finally:
         for handle in handles:
             handle.remove()
