@@ -3,13 +3,39 @@
 Batched generation, continuation scoring, next-token logprobs, pooled activation
 capture, and removable interventions (add, ablate, cap). Layer `i` is decoder
 block `i`'s output (see `personascope.engine._layers` for the convention).
+
+Names that need torch load on first use, so code that only needs the configs
+and prompt helpers (a fully cached study rerun, the CLI's argument checks) does
+not pay torch's import time.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from personascope.engine._chat import Message, Prompt, render, to_messages
-from personascope.engine._engine import Engine
-from personascope.engine._interventions import Ablate, AddVector, Cap, InterventionHandle, Intervention
-from personascope.engine._layers import find_layers
 from personascope.engine._types import POOLINGS, Activations, GenerateConfig, Generation, Scored
+
+if TYPE_CHECKING:
+    from personascope.engine._engine import Engine
+    from personascope.engine._interventions import Ablate, AddVector, Cap, Intervention, InterventionHandle
+    from personascope.engine._layers import find_layers
+
+_LAZY = {
+    "Engine": "_engine",
+    "Ablate": "_interventions",
+    "AddVector": "_interventions",
+    "Cap": "_interventions",
+    "Intervention": "_interventions",
+    "InterventionHandle": "_interventions",
+    "find_layers": "_layers",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(f"personascope.engine.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'personascope.engine' has no attribute {name!r}")
+
 
 __all__ = [
     "POOLINGS",

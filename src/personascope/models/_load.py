@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,11 +15,24 @@ if TYPE_CHECKING:
 
 
 def resolve_device(device: str = "auto") -> str:
+    if device != "auto":
+        return device
+    # Without a GPU driver's device files CUDA (or ROCm) cannot be available, so
+    # skip importing torch (2+ s): a fully cached study never needs it.
+    if "torch" not in sys.modules and not any(Path(p).exists() for p in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd")):
+        return "cpu"
     import torch
 
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def dtype_name(dtype: str, device: str) -> str:
+    """The dtype `auto` means on `device`, as a name (no torch import)."""
+    if dtype == "auto":
+        return "bfloat16" if device.startswith("cuda") else "float32"
+    if dtype not in ("float32", "bfloat16", "float16"):
+        raise PersonascopeError(f"unknown dtype {dtype!r}: choose auto, float32, bfloat16 or float16")
+    return dtype
 
 
 def resolve_dtype(dtype: str, device: str):
