@@ -1,0 +1,325 @@
+"""Model calls through the cache: generation, scoring, top logprobs and capture.
+
+Every item (one prompt, one prompt+response) has its own key, so overlapping
+studies share work and a killed run keeps every chunk it finished. Misses are
+sent to the model in chunks, and each chunk is written to the cache as soon as
+it returns. The engine is loaded only on the first miss: a fully cached rerun
+never loads a model at all.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from personascope.engine._chat import Prompt, to_messages
+from personascope.engine._types import GenerateConfig, Generation, Scored
+from personascope.errors import PersonascopeError
+from personascope.models._names import parse_model_name
+from personascope.store._cache import Cache, cache_key
+
+# Settings that change no output: left out of keys so they never split the cache.
+_NEUTRAL_CONFIG = {"batch_size"}
+# Model args that are secrets or transport, not behaviour: never hashed into keys
+# (a rotated API key must not invalidate the cache) and never written anywhere.
+_SECRET_ARGS = {"api_key", "apikey", "token", "headers"}
+
+Intervention = tuple[str, str]
+"""(kind, spec): kind is steer, ablate or cap; spec as in `personascope.vectors.FORMS`."""
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def vector_digest(path: str | Path) -> str:
+    """Content hash of a vector directory's tensors (what steering actually uses)."""
+    from personascope.vectors._vector import TENSORS
+
+    path = Path(path).expanduser()
+    tensors = path / TENSORS if path.is_dir() else path
+    if not tensors.is_file():
+        raise PersonascopeError(f"no vector at {path}: expected a directory with {TENSORS}")
+    return _file_digest(tensors)
+
+
+def intervention_key(kind: str, spec: str) -> list[str]:
+    """An intervention as it enters a cache key: the vector by content, not by path."""
+    path, _, rest = spec.rpartition("@")
+    if not path:
+        raise PersonascopeError(f"malformed {kind} argument {spec!r}: missing '@'")
+    return [kind, vector_digest(path), rest]
+
+
+def _jsonable(value: Any) -> bool:
+    # Python objects given as model args (a mock's output generator, a client) have
+    # no stable content to hash, so they stay out of keys.
+    try:
+        json.dumps(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+class CachedModel:
+    """One model (any personascope model name) behind the call cache.
+
+    `dtype`, `device` and `layers_path` configure white-box loading; `model_args`
+    go to Inspect's `get_model` for black-box models.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        cache: Cache | None = None,
+        *,
+        dtype: str = "auto",
+        device: str = "auto",
+        layers_path: str | None = None,
+        model_args: dict | None = None,
+    ) -> None:
+        self.ref = parse_model_name(name)
+        self.name = self.ref.name
+        self.cache = cache if cache is not None else Cache()
+        self.dtype, self.device, self.layers_path = dtype, device, layers_path
+        self.model_args = dict(model_args or {})
+        self.calls = 0
+        """Model invocations made (cache misses sent to the model, counted per chunk)."""
+        self._engine = None
+        self._fingerprint: dict | None = None
+        self._source: str | None = None
+        self._n_layers: int | None = None
+
+    # -- identity -----------------------------------------------------------
+    @property
+    def white_box(self) -> bool:
+        return self.ref.white_box
+
+    def fingerprint(self) -> dict:
+        """What identifies the model's behaviour, without loading it."""
+        if self._fingerprint is None:
+            if self.white_box:
+                from personascope.models._load import _checkpoint, dtype_name, resolve_device
+
+                source, weights = _checkpoint(self.ref)
+                self._source = source
+                device = resolve_device(self.device)
+                tokenizer = [
+                    _file_digest(p)
+                    for name in ("tokenizer_config.json", "chat_template.jinja", "tokenizer.json")
+                    if (p := Path(source) / name).is_file()
+                ]
+                self._fingerprint = {
+                    "weights": weights,
+                    "tokenizer": tokenizer,
+                    "dtype": dtype_name(self.dtype, device),
+                    "device": device.split(":")[0],
+                }
+            else:
+                args = {k: v for k, v in self.model_args.items() if k.lower() not in _SECRET_ARGS and _jsonable(v)}
+                self._fingerprint = {"api_model": self.ref.target, "args": args}
+        return self._fingerprint
+
+    @property
+    def engine(self):
+        """The loaded engine (white-box only); loading happens here, on first use."""
+        if not self.white_box:
+            raise PersonascopeError(
+                f"{self.name} is a black-box model: activations, scoring and steering need smollm2 or hf/<path>"
+            )
+        if self._engine is None:
+            from personascope.models import load_engine
+
+            self._engine = load_engine(self.ref, dtype=self.dtype, device=self.device, layers_path=self.layers_path)
+        return self._engine
+
+    # -- the cached core ----------------------------------------------------
+    def _cached(
+        self,
+        op: str,
+        keys: list[str],
+        compute: Callable[[list[int]], list[bytes]],
+        chunk: int,
+        progress: Callable[[int], None] | None,
+    ) -> list[bytes]:
+        found = self.cache.get_many(keys)
+        values: list[bytes | None] = [found.get(k) for k in keys]
+        if progress:
+            progress(sum(v is not None for v in values))
+        todo = [i for i, v in enumerate(values) if v is None]
+        # Duplicate inputs within one call are computed once.
+        first: dict[str, int] = {}
+        for i in todo:
+            first.setdefault(keys[i], i)
+        unique = list(first.values())
+        for start in range(0, len(unique), chunk):
+            idx = unique[start : start + chunk]
+            self.calls += 1
+            out = compute(idx)
+            self.cache.put_many({keys[i]: v for i, v in zip(idx, out)}, op=op)
+            for i, v in zip(idx, out):
+                values[i] = v
+            if progress:
+                progress(len(idx))
+        for i in todo:
+            if values[i] is None:
+                values[i] = values[first[keys[i]]]
+        return values  # type: ignore[return-value]
+
+    def _chunk(self, batch_size: int) -> int:
+        # A few batches per chunk keeps length-sorting useful and caps lost work on a kill.
+        return max(4 * batch_size, 16)
+
+    # -- operations ---------------------------------------------------------
+    def generate(
+        self,
+        prompts: Sequence[Prompt],
+        config: GenerateConfig | None = None,
+        *,
+        system: str | None = None,
+        interventions: Sequence[Intervention] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Generation]:
+        """One response per prompt; `interventions` need a white-box model."""
+        config = config or GenerateConfig()
+        params = config.model_dump(exclude=_NEUTRAL_CONFIG)
+        ivs = [intervention_key(kind, spec) for kind, spec in interventions]
+        if ivs and not self.white_box:
+            raise PersonascopeError(f"{self.name} is a black-box model: steering, ablation and capping need smollm2 or hf/<path>")
+        messages = [to_messages(p, system) for p in prompts]
+        keys = [
+            cache_key(op="generate", model=self.fingerprint(), messages=m, params=params, interventions=ivs)
+            for m in messages
+        ]
+
+        def compute(idx: list[int]) -> list[bytes]:
+            gens = self._generate([messages[i] for i in idx], config, interventions)
+            return [json.dumps(asdict(g)).encode() for g in gens]
+
+        raw = self._cached("generate", keys, compute, self._chunk(config.batch_size), progress)
+        return [Generation(**json.loads(r)) for r in raw]
+
+    def _generate(self, messages: list[list[dict]], config: GenerateConfig, interventions) -> list[Generation]:
+        if self.white_box:
+            from personascope.generation import interventions_from_specs
+
+            engine = self.engine
+            by_kind: dict[str, list[str]] = {"steer": [], "ablate": [], "cap": []}
+            for kind, spec in interventions:
+                by_kind[kind].append(spec)
+            with engine.intervene(*interventions_from_specs(engine, **by_kind)):
+                return engine.generate(messages, config)
+        import asyncio
+
+        from personascope.generation import _inspect_generate
+
+        return asyncio.run(_inspect_generate(self.ref.target, messages, config, None, self.model_args))
+
+    def score(
+        self,
+        prompts: Sequence[Prompt],
+        continuations: Sequence[str],
+        *,
+        system: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Scored]:
+        """Per-token log-probabilities of each continuation given its prompt."""
+        messages = [to_messages(p, system) for p in prompts]
+        keys = [
+            cache_key(op="score", model=self.fingerprint(), messages=m, continuation=c)
+            for m, c in zip(messages, continuations, strict=True)
+        ]
+
+        def compute(idx: list[int]) -> list[bytes]:
+            out = self.engine.score([messages[i] for i in idx], [continuations[i] for i in idx])
+            return [json.dumps(asdict(s)).encode() for s in out]
+
+        raw = self._cached("score", keys, compute, self._chunk(8), progress)
+        return [Scored(**json.loads(r)) for r in raw]
+
+    def top_logprobs(
+        self,
+        prompts: Sequence[Prompt],
+        k: int = 20,
+        *,
+        system: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[list[tuple[str, float]]]:
+        """The k most likely next tokens after each prompt (what logprob judges read)."""
+        messages = [to_messages(p, system) for p in prompts]
+        keys = [cache_key(op="top_logprobs", model=self.fingerprint(), messages=m, k=k) for m in messages]
+
+        def compute(idx: list[int]) -> list[bytes]:
+            return [json.dumps(t).encode() for t in self.engine.top_logprobs([messages[i] for i in idx], k)]
+
+        raw = self._cached("top_logprobs", keys, compute, self._chunk(8), progress)
+        return [[(tok, lp) for tok, lp in json.loads(r)] for r in raw]
+
+    def capture(
+        self,
+        prompts: Sequence[Prompt],
+        responses: Sequence[str] | None = None,
+        *,
+        layers: Sequence[int] | None = None,
+        poolings: Sequence[str] = ("response_mean",),
+        system: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ):
+        """Pooled activations as `Engine.capture` returns them (an `Activations`).
+
+        Layers default to all, which needs the layer count, so this loads the model's
+        config; activations themselves come from the cache when present.
+        """
+        import torch
+        from safetensors.torch import load as load_tensors
+        from safetensors.torch import save as save_tensors
+
+        from personascope.engine._types import Activations
+
+        from personascope.engine._layers import check_layers
+
+        n = self.n_layers()
+        layers = list(range(n)) if layers is None else check_layers(list(layers), n)
+        messages = [to_messages(p, system) for p in prompts]
+        responses_ = list(responses) if responses is not None else [None] * len(messages)
+        keys = [
+            cache_key(op="capture", model=self.fingerprint(), messages=m, response=r, layers=layers, poolings=sorted(poolings))
+            for m, r in zip(messages, responses_, strict=True)
+        ]
+
+        def compute(idx: list[int]) -> list[bytes]:
+            resp = None if responses is None else [responses_[i] for i in idx]
+            acts = self.engine.capture([messages[i] for i in idx], resp, layers=layers, poolings=poolings)
+            return [save_tensors({p: acts[p][j].contiguous().cpu() for p in poolings}) for j in range(len(idx))]
+
+        raw = self._cached("capture", keys, compute, self._chunk(8), progress)
+        rows = [load_tensors(r) for r in raw]
+        data = {p: torch.stack([row[p] for row in rows]) if rows else torch.empty(0) for p in poolings}
+        return Activations(layers=layers, data=data)
+
+    def n_layers(self) -> int:
+        """Layer count, read from the checkpoint's config.json (no weights, no transformers import)."""
+        if self._engine is not None:
+            return self._engine.n_layers
+        if self._n_layers is None:
+            self.fingerprint()
+            config_file = Path(self._source) / "config.json"
+            config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+            config = config.get("text_config", config)
+            n = config.get("num_hidden_layers", config.get("n_layer"))
+            if n is None:  # hub ids and unusual configs: let transformers work it out
+                from transformers import AutoConfig
+
+                n = AutoConfig.from_pretrained(self._source).get_text_config().num_hidden_layers
+            self._n_layers = int(n)
+        return self._n_layers
+
+    def describe(self) -> dict[str, Any]:
+        """For manifests: the name and fingerprint, never secrets."""
+        return {"name": self.name, **self.fingerprint()}
