@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The main job: the quickstart study on the embedded model; prints the report's path.
 run: setup
-	$(VENV)/bin/personascope demo
+	$(VENV)/bin/personascope study run examples/quickstart.yaml
 
 test: setup
 	$(VENV)/bin/pytest -q

@@ -14,9 +14,10 @@ import bench_capture
 import bench_flops
 import bench_generate
 import bench_steer
+import bench_study_rerun
 from _common import engine, note
 
-BENCHMARKS = (bench_generate, bench_capture, bench_steer, bench_flops)
+BENCHMARKS = (bench_generate, bench_capture, bench_steer, bench_flops, bench_study_rerun)
 
 
 def cpu_name() -> str:

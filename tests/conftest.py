@@ -20,3 +20,11 @@ def tiny_llama():
     from personascope.testing import tiny_engine
 
     return tiny_engine("llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory):
+    """A tiny random Llama saved as a checkpoint directory (`hf/<tiny_dir>`)."""
+    from personascope.testing import tiny_checkpoint
+
+    return tiny_checkpoint(tmp_path_factory.mktemp("tiny"))

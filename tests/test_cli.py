@@ -13,17 +13,6 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    from personascope.testing import tiny_model
-
-    path = tmp_path_factory.mktemp("tiny")
-    model, tok = tiny_model("llama")
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def vec(tmp_path_factory):
     path = tmp_path_factory.mktemp("vec") / "v"
     torch.manual_seed(0)

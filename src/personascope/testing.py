@@ -73,3 +73,14 @@ def tiny_engine(arch: str = "llama", seed: int = 0, **kwargs: Any):
 
     model, tok = tiny_model(arch, seed, **kwargs)
     return Engine(model, tok, name=f"tiny-{arch}")
+
+
+def tiny_checkpoint(path, arch: str = "llama", seed: int = 0):
+    """Save a tiny model and its tokenizer as a checkpoint directory (use as `hf/<path>`)."""
+    from pathlib import Path
+
+    path = Path(path)
+    model, tok = tiny_model(arch, seed)
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path

@@ -1,0 +1,6 @@
+"""Built-in step types (importing registers them)."""
+
+from personascope.study.steps._contrast import ContrastStep
+from personascope.study.steps._generate import Arm, GenerateStep
+
+__all__ = ["Arm", "ContrastStep", "GenerateStep"]

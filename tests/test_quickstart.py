@@ -1,0 +1,33 @@
+"""The main job (`make run`) on the embedded model: it works, steering shows, reruns are free."""
+
+import json
+
+from personascope.store import Cache, RunStore
+from personascope.study import run_study
+
+
+def test_quickstart_steers_and_reruns_without_model_calls(tmp_path, monkeypatch):
+    cache = tmp_path / "cache.sqlite"
+    first = run_study("examples/quickstart.yaml", runs_dir=tmp_path / "runs", cache=Cache(cache), progress=False)
+    store = RunStore(first.run_dir / "store.sqlite")
+    projection = {m.arm: m for m in store.metrics("steering") if m.name == "projection mood@14"}
+    # Positive control: steering along the mood vector moves what the replies carry.
+    assert projection["cheerful"].ci_low > projection["unsteered"].value > projection["gloomy"].ci_high
+    d = next(m for m in store.metrics("mood") if m.name == "in-sample Cohen's d")
+    assert d.value > 1.0
+
+    # The rerun must not touch a model: count engine work and model loads directly.
+    from personascope.engine import Engine
+    from personascope.models import _load
+
+    calls = []
+    for name in ("generate", "capture", "score", "top_logprobs"):
+        original = getattr(Engine, name)
+        monkeypatch.setattr(Engine, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
+    original_load = _load._load
+    monkeypatch.setattr(_load, "_load", lambda *a, **k: calls.append("load") or original_load(*a, **k))
+    second = run_study("examples/quickstart.yaml", runs_dir=tmp_path / "runs", cache=Cache(cache), progress=False)
+    assert calls == [] and second.model_calls == 0
+    manifest = json.loads((second.run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "done" and all(s["reused"] for s in manifest["steps"].values())
+    assert (second.run_dir / "report.html").stat().st_size > 10_000
