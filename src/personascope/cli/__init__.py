@@ -40,6 +40,22 @@ def _register() -> None:
     app.command("chat")(user_errors(_chat.chat_command))
     app.command("demo")(user_errors(_demo.demo_command))
 
+    from personascope.cli import _study
+
+    for command in _study.app.registered_commands:
+        command.callback = user_errors(command.callback)
+    app.add_typer(_study.app, name="study")
+
+    from personascope.cli import _runs
+
+    for command in _runs.app.registered_commands:
+        command.callback = user_errors(command.callback)
+    app.add_typer(_runs.app, name="runs")
+
+    from personascope.cli import _report
+
+    app.command("report")(user_errors(_report.report_command))
+
 
 _register()
 

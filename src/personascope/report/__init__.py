@@ -1,0 +1,20 @@
+"""Self-contained HTML reports of runs.
+
+    from personascope.report import build_report
+    path = build_report("runs/quickstart-20261127-144718")   # writes report.html
+
+The report opens with a summary (status, timings, models, versions, headline
+metrics), then one section per step drawn by its type's renderer, then a browser
+over every transcript. Step types register their section with `@section("type")`;
+types without one get a default section. Figures (matplotlib) load only while a
+report is built.
+"""
+
+# Importing the built-in sections registers them.
+from personascope.report import _contrast, _generate  # noqa: F401
+from personascope.report._build import build_report
+from personascope.report._default import default_section
+from personascope.report._registry import StepView, section
+from personascope.report._screenshot import screenshot
+
+__all__ = ["StepView", "build_report", "default_section", "screenshot", "section"]

@@ -1,0 +1,62 @@
+"""Report sections, registered by step type like the step types themselves.
+
+A section renderer takes a `StepView` (everything one step left in the run) and
+returns an HTML fragment. The report wraps it in the step's header (status, time,
+cache, error), so a renderer only shows what is particular to its type.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from personascope.store import Artifact, Metric, Transcript
+
+Renderer = Callable[["StepView"], str]
+
+_SECTIONS: dict[str, Renderer] = {}
+
+
+@dataclass
+class StepView:
+    """One step of a run, as a section renderer sees it."""
+
+    id: str
+    type: str
+    config: dict[str, Any]
+    """The step's resolved config (`manifest["config"]["steps"]`)."""
+    entry: dict[str, Any]
+    """The step's manifest entry: status, seconds, cache, error, ..."""
+    run_dir: Path
+    transcripts: list[Transcript] = field(default_factory=list)
+    metrics: list[Metric] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+
+    def artifact(self, name: str) -> Artifact | None:
+        return next((a for a in self.artifacts if a.name == name), None)
+
+    def artifact_path(self, name: str) -> Path | None:
+        """Where the artifact `name` lies on disk (None if the step recorded none)."""
+        found = self.artifact(name)
+        return self.run_dir / found.path if found else None
+
+
+def section(type_name: str) -> Callable[[Renderer], Renderer]:
+    """Register `render(view) -> str` as the report section of step type `type_name`.
+
+    A later registration replaces an earlier one, so a plugin may restyle a
+    built-in type. Model text in the returned HTML must be escaped by the renderer
+    (`html.escape`, or the helpers in `personascope.report._html`).
+    """
+
+    def register(func: Renderer) -> Renderer:
+        _SECTIONS[type_name] = func
+        return func
+
+    return register
+
+
+def renderer_for(type_name: str) -> Renderer:
+    from personascope.report._default import default_section
+
+    return _SECTIONS.get(type_name, default_section)
