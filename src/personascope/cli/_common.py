@@ -1,6 +1,7 @@
 """Shared CLI bits: quiet library logs, escaped model text."""
 
 import os
+import sys
 import warnings
 
 from rich.console import Console
@@ -13,6 +14,12 @@ def quiet() -> None:
     """Hide transformers' load bars and warnings: they drown the output users came for."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     warnings.filterwarnings("ignore")
+    if "transformers" not in sys.modules:
+        # transformers reads these when imported; importing it just to configure it
+        # would cost a second in commands that may never load a model.
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        return
     from transformers.utils import logging
 
     logging.set_verbosity_error()

@@ -24,12 +24,17 @@ def run_command(
     study = load_study(config)
     result = run_study(study, runs_dir=runs_dir, no_cache=no_cache, new=new)
     manifest = result.manifest
+    steps = manifest["steps"].values()
+    reused = sum(bool(s.get("reused")) for s in steps)
     console.print(
-        f"[bold]{manifest['run_id']}[/bold]: {len(manifest['steps'])} steps in {manifest['seconds']:.1f} s, "
-        f"{result.model_calls} model calls"
+        f"[bold]{manifest['run_id']}[/bold]: {len(steps)} steps in {manifest['seconds']:.1f} s; "
+        f"model calls: {manifest['cache'].get('misses', 0)} computed, {manifest['cache'].get('hits', 0)} from the cache"
+        + (f"; {reused} steps reused whole" if reused else ""),
+        soft_wrap=True,
     )
-    console.print(f"run:    {result.run_dir}")
-    console.print(f"report: {result.report}")
+    # Plain prints: paths must never be wrapped or styled, people copy them.
+    print(f"run:    {result.run_dir}")
+    print(f"report: {result.report}")
     if open_report and result.report:
         import webbrowser
 

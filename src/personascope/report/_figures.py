@@ -7,6 +7,8 @@ whatever text ended up in its labels.
 """
 
 import base64
+import dataclasses
+import functools
 import io
 import math
 from collections.abc import Sequence
@@ -52,6 +54,52 @@ def png(fig, alt: str) -> Html:
     return tag("img", src=f"data:image/png;base64,{data}", alt=alt, width=width, class_="figure")
 
 
+def _plain(value):
+    """Arguments as JSON-able data for a cache key (tuple-keyed dicts become pair lists)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return sorted(([_plain(k), _plain(v)] for k, v in value.items()), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
+
+
+def cached_figure(draw):
+    """Keep a figure's HTML in the cache under a key of its inputs.
+
+    A rerun of an unchanged study rebuilds its report with the same figures; drawing
+    them needs matplotlib (over a second to import), reading them back does not.
+    """
+
+    @functools.wraps(draw)
+    def wrapper(*args):
+        import sqlite3
+        from importlib import metadata
+
+        from personascope.store import Cache, cache_key
+
+        key = cache_key(op="figure", draw=draw.__qualname__, matplotlib=metadata.version("matplotlib"), args=_plain(args))
+        try:
+            cache = Cache()
+            hit = cache.get(key)
+        except (OSError, sqlite3.Error):  # an unwritable cache only costs the drawing
+            cache, hit = None, None
+        if hit is not None:
+            return Html(hit.decode())
+        out = draw(*args)
+        if cache is not None:
+            try:
+                cache.put_many({key: out.encode()}, op="figure")
+            except sqlite3.Error:
+                pass
+        return out
+
+    return wrapper
+
+
 def _ci_err(metric, y: float) -> tuple[float, float]:
     """Error-bar lengths below and above `y` (0 where the CI is missing)."""
     if metric is None or math.isnan(y):
@@ -60,6 +108,7 @@ def _ci_err(metric, y: float) -> tuple[float, float]:
     return (y - low if low <= y else 0.0), (high - y if high >= y else 0.0)
 
 
+@cached_figure
 def projection_plot(name: str, arms: Sequence[str], models: Sequence[str], estimates: dict, values: dict) -> Html:
     """Mean per arm with its CI (one marker per model), over the single responses in grey.
 
@@ -95,6 +144,7 @@ def projection_plot(name: str, arms: Sequence[str], models: Sequence[str], estim
         return png(fig, f"{name}: mean per arm with 95% confidence intervals; grey dots are single responses")
 
 
+@cached_figure
 def layers_plot(layers: Sequence[dict], best: int | None) -> Html:
     """In-sample Cohen's d (top) and AUROC (bottom) per layer, the best layer marked."""
     xs = [int(r["layer"]) for r in layers]
