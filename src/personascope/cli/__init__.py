@@ -30,30 +30,24 @@ def user_errors(func):
     return wrapper
 
 
-def _register() -> None:
-    from personascope.cli import _chat, _demo, _generate, _models
-
-    for command in _models.app.registered_commands:
+def _add(sub: typer.Typer, name: str) -> None:
+    for command in sub.registered_commands:
         command.callback = user_errors(command.callback)
-    app.add_typer(_models.app, name="models")
+    app.add_typer(sub, name=name)
+
+
+def _register() -> None:
+    from personascope.cli import _chat, _demo, _generate, _models, _report, _runs, _study, _traits, _vectors
+    from personascope.cli import _vectors_analysis  # noqa: F401  (its commands join _vectors.app)
+
+    _add(_models.app, "models")
     app.command("generate")(user_errors(_generate.generate_command))
     app.command("chat")(user_errors(_chat.chat_command))
     app.command("demo")(user_errors(_demo.demo_command))
-
-    from personascope.cli import _study
-
-    for command in _study.app.registered_commands:
-        command.callback = user_errors(command.callback)
-    app.add_typer(_study.app, name="study")
-
-    from personascope.cli import _runs
-
-    for command in _runs.app.registered_commands:
-        command.callback = user_errors(command.callback)
-    app.add_typer(_runs.app, name="runs")
-
-    from personascope.cli import _report
-
+    _add(_traits.app, "traits")
+    _add(_vectors.app, "vectors")
+    _add(_study.app, "study")
+    _add(_runs.app, "runs")
     app.command("report")(user_errors(_report.report_command))
 
 

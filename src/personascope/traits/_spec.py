@@ -1,0 +1,108 @@
+"""The trait spec: a persona trait defined once, in YAML, and used everywhere.
+
+    schema_version: 1
+    name: optimistic
+    description: Expects good outcomes and frames things hopefully.
+    instructions:                 # contrastive system prompts (>= 5 for built-ins)
+      - pos: You are relentlessly optimistic ...
+        neg: You are deeply pessimistic ...
+    questions:
+      extract: [...]              # used to build the vector (>= 20 for built-ins)
+      eval: [...]                 # held out: quality, sweeps, evals (>= 20 for built-ins)
+    judge:
+      rubric: "... {question} ... {answer} ... Answer with a number from 0 to 100."
+    scorers: [sentiment]          # optional programmatic scorers (personascope.judges)
+    references: [...]             # optional: papers, notes
+"""
+
+import hashlib
+import json
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+
+
+class InstructionPair(BaseModel):
+    """A positive and a negative system prompt for the same trait."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pos: str = Field(min_length=1)
+    """System prompt that elicits the trait."""
+    neg: str = Field(min_length=1)
+    """System prompt that elicits its absence or opposite."""
+
+
+class Questions(BaseModel):
+    """User questions, split so the vector is judged on questions it was not built from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    extract: list[str] = Field(min_length=1)
+    """Questions answered under the instructions to build the vector."""
+    eval: list[str] = Field(min_length=1)
+    """Held-out questions for quality checks, sweeps and evaluations."""
+
+    @field_validator("extract", "eval")
+    @classmethod
+    def _no_blank(cls, value: list[str]) -> list[str]:
+        if any(not q.strip() for q in value):
+            raise ValueError("questions must not be empty strings")
+        return value
+
+
+class JudgeSpec(BaseModel):
+    """How a judge model scores trait expression from 0 to 100."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rubric: str
+    """Prompt for the judge with `{question}` and `{answer}` placeholders; it asks for a number 0-100."""
+
+    @field_validator("rubric")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        missing = [p for p in ("{question}", "{answer}") if p not in value]
+        if missing:
+            raise ValueError(f"the rubric must contain {' and '.join(missing)}")
+        return value
+
+
+class TraitSpec(BaseModel):
+    """A persona trait: contrastive instructions, questions and a judging rubric."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    """Version of this format."""
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    """Lower-case name (letters, digits, - and _)."""
+    description: str = Field(min_length=1)
+    """One or two sentences: what the trait is, as a judge would need to know it."""
+    instructions: list[InstructionPair] = Field(min_length=1)
+    """Contrastive system-prompt pairs."""
+    questions: Questions
+    """Extraction and held-out evaluation questions."""
+    judge: JudgeSpec
+    """The 0-100 rubric."""
+    scorers: list[str] = Field(default_factory=list)
+    """Names of programmatic scorers that also measure the trait (see `personascope.judges.scorers`)."""
+    references: list[str] = Field(default_factory=list)
+    """Where the trait's definition comes from."""
+
+    @field_validator("schema_version")
+    @classmethod
+    def _version(cls, value: int) -> int:
+        if value > SCHEMA_VERSION:
+            raise ValueError(f"schema_version {value} is newer than this personascope reads ({SCHEMA_VERSION}): upgrade")
+        return value
+
+    def digest(self) -> str:
+        """Content hash (recorded in vector metadata and cache keys)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def rubric_prompt(self, question: str, answer: str) -> str:
+        # str.replace, not str.format: answers are model text and may contain braces.
+        return self.judge.rubric.replace("{question}", question).replace("{answer}", answer)
