@@ -86,7 +86,11 @@ async def _inspect_generate(
 
     async def one(prompt: Prompt) -> Generation:
         messages = [kinds[m["role"]](content=m["content"]) for m in to_messages(prompt, system)]
-        out = await api.generate(messages, config=inspect_config)
+        try:
+            out = await api.generate(messages, config=inspect_config)
+        except Exception as exc:  # Inspect has retried already; what is left is the user's to fix
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise PersonascopeError(f"{model} failed to generate: {first}") from exc
         usage = out.usage
         return Generation(
             text=out.completion,

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from personascope._yamlerrors import YamlErrors
 from personascope.errors import PersonascopeError
 from personascope.models._names import parse_model_name
 from personascope.study._registry import Step, step_types
@@ -96,78 +97,9 @@ class Study(BaseModel):
 
 
 # -- errors -----------------------------------------------------------------
-_FIXES = {
-    "missing": "add this field",
-    "extra_forbidden": "remove it or check its spelling",
-    "int_parsing": "write a whole number",
-    "int_type": "write a whole number",
-    "float_parsing": "write a number",
-    "float_type": "write a number",
-    "bool_parsing": "write true or false",
-    "string_type": "write text (quote it if YAML reads it as something else)",
-    "list_type": "write a list ([a, b] or one '- item' per line)",
-    "dict_type": "write a mapping (key: value lines)",
-    "too_short": "add at least one item",
-    "string_pattern_mismatch": "use letters, digits, '.', '-' and '_' only",
-}
-
-
-class _Lines:
-    """Line numbers of YAML nodes by their path of keys and indices."""
-
-    def __init__(self, text: str) -> None:
-        try:
-            self.root = yaml.compose(text)
-        except yaml.YAMLError:
-            self.root = None
-
-    def line(self, loc: tuple) -> int | None:
-        node, line = self.root, None
-        for part in loc:
-            if node is None:
-                break
-            line = node.start_mark.line + 1
-            if isinstance(node, yaml.MappingNode):
-                match = [(k, v) for k, v in node.value if k.value == part]
-                node = match[0][1] if match else None
-                if match:
-                    line = match[0][0].start_mark.line + 1
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-                node = node.value[part]
-            else:
-                node = None
-        return line if line is not None else (node.start_mark.line + 1 if node is not None else None)
-
-
-def _loc_text(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-class _Errors:
+class _Errors(YamlErrors):
     def __init__(self, file: str, text: str) -> None:
-        self.file, self.lines, self.items = file, _Lines(text), []
-
-    def add(self, loc: tuple, message: str, fix: str) -> None:
-        line = self.lines.line(loc)
-        where = f"{self.file}:{line}" if line else self.file
-        self.items.append(f"{where}: {_loc_text(loc)}: {message} (fix: {fix})")
-
-    def add_pydantic(self, exc: ValidationError, prefix: tuple = (), fields: list[str] | None = None) -> None:
-        for err in exc.errors():
-            loc = prefix + tuple(err["loc"])
-            fix = _FIXES.get(err["type"], "see docs/studies.md")
-            if err["type"] == "extra_forbidden" and fields:
-                fix = f"remove it or use one of: {', '.join(fields)}"
-            given = "" if err["type"] in ("missing", "extra_forbidden") else f", got {err.get('input')!r}"
-            self.add(loc, err["msg"] + given, fix)
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            head = "invalid study config" if len(self.items) == 1 else f"{len(self.items)} problems in study config"
-            raise PersonascopeError(head + ":\n  " + "\n  ".join(self.items))
+        super().__init__(file, text, what="study config", docs="docs/studies.md")
 
 
 # -- loading ----------------------------------------------------------------

@@ -18,9 +18,14 @@
 import hashlib
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from personascope._yamlerrors import FixableError
 
 SCHEMA_VERSION = 1
+
+BUILTIN_MINIMUMS = {"instructions": 5, "extract": 20, "eval": 20}
+"""The bar every built-in spec meets (and `TraitSpec.shortfalls` reports against)."""
 
 
 class InstructionPair(BaseModel):
@@ -32,6 +37,13 @@ class InstructionPair(BaseModel):
     """System prompt that elicits the trait."""
     neg: str = Field(min_length=1)
     """System prompt that elicits its absence or opposite."""
+
+    @model_validator(mode="after")
+    def _differ(self) -> "InstructionPair":
+        if self.pos.strip() == self.neg.strip():
+            # Identical prompts give a zero contrast: the vector would be pure noise.
+            raise FixableError("pos and neg are the same prompt", "make neg ask for the opposite of pos")
+        return self
 
 
 class Questions(BaseModel):
@@ -48,8 +60,20 @@ class Questions(BaseModel):
     @classmethod
     def _no_blank(cls, value: list[str]) -> list[str]:
         if any(not q.strip() for q in value):
-            raise ValueError("questions must not be empty strings")
+            raise FixableError("questions must not be empty strings", "delete the empty entries")
         return value
+
+    @model_validator(mode="after")
+    def _held_out(self) -> "Questions":
+        # Eval questions are held out: one that also built the vector would flatter it.
+        shared = sorted({q.strip() for q in self.extract} & {q.strip() for q in self.eval})
+        if shared:
+            more = f" and {len(shared) - 2} more" if len(shared) > 2 else ""
+            raise FixableError(
+                f"{len(shared)} question(s) in both extract and eval: {shared[:2]!r}{more}",
+                "keep each question in one list only",
+            )
+        return self
 
 
 class JudgeSpec(BaseModel):
@@ -65,7 +89,10 @@ class JudgeSpec(BaseModel):
     def _placeholders(cls, value: str) -> str:
         missing = [p for p in ("{question}", "{answer}") if p not in value]
         if missing:
-            raise ValueError(f"the rubric must contain {' and '.join(missing)}")
+            raise FixableError(
+                f"the rubric must contain {' and '.join(missing)}",
+                "write the placeholders literally, e.g. 'Question: {question}  Answer: {answer}'",
+            )
         return value
 
 
@@ -95,8 +122,27 @@ class TraitSpec(BaseModel):
     @classmethod
     def _version(cls, value: int) -> int:
         if value > SCHEMA_VERSION:
-            raise ValueError(f"schema_version {value} is newer than this personascope reads ({SCHEMA_VERSION}): upgrade")
+            raise FixableError(
+                f"schema_version {value} is newer than this personascope reads ({SCHEMA_VERSION})",
+                "upgrade personascope",
+            )
         return value
+
+    def counts(self) -> dict[str, int]:
+        """Instruction pairs and questions, as `traits list` shows them."""
+        return {
+            "instructions": len(self.instructions),
+            "extract": len(self.questions.extract),
+            "eval": len(self.questions.eval),
+        }
+
+    def shortfalls(self) -> list[str]:
+        """Where the spec falls below the built-in bar (valid, but thin for a study)."""
+        return [
+            f"{key}: {have} (built-ins have at least {BUILTIN_MINIMUMS[key]})"
+            for key, have in self.counts().items()
+            if have < BUILTIN_MINIMUMS[key]
+        ]
 
     def digest(self) -> str:
         """Content hash (recorded in vector metadata and cache keys)."""

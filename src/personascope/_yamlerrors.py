@@ -1,0 +1,112 @@
+"""Validation errors for YAML (and JSON) files as `file:line: field.path: message (fix: ...)`.
+
+Study configs and trait specs report every problem at once, each pointing at the
+line a user has to edit; the line comes from the YAML node tree, not from pydantic.
+"""
+
+import yaml
+from pydantic import ValidationError
+
+from personascope.errors import PersonascopeError
+
+FIXES = {
+    "missing": "add this field",
+    "extra_forbidden": "remove it or check its spelling",
+    "int_parsing": "write a whole number",
+    "int_type": "write a whole number",
+    "float_parsing": "write a number",
+    "float_type": "write a number",
+    "bool_parsing": "write true or false",
+    "string_type": "write text (quote it if YAML reads it as something else)",
+    "string_too_short": "write some text",
+    "list_type": "write a list ([a, b] or one '- item' per line)",
+    "dict_type": "write a mapping (key: value lines)",
+    "model_type": "write a mapping (key: value lines)",
+    "too_short": "add at least one item",
+    "string_pattern_mismatch": "use letters, digits, '.', '-' and '_' only",
+}
+"""The fix suggested for each pydantic error type (callers may override some)."""
+
+
+class FixableError(ValueError):
+    """A validator's error that knows its fix (pydantic keeps it in the error's context)."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+class YamlLines:
+    """Line numbers of YAML nodes by their path of keys and indices."""
+
+    def __init__(self, text: str) -> None:
+        try:
+            self.root = yaml.compose(text)
+        except yaml.YAMLError:
+            self.root = None
+
+    def line(self, loc: tuple) -> int | None:
+        node, line = self.root, None
+        for part in loc:
+            if node is None:
+                break
+            line = node.start_mark.line + 1
+            if isinstance(node, yaml.MappingNode):
+                match = [(k, v) for k, v in node.value if k.value == part]
+                node = match[0][1] if match else None
+                if match:
+                    line = match[0][0].start_mark.line + 1
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+            else:
+                node = None
+        return line if line is not None else (node.start_mark.line + 1 if node is not None else None)
+
+
+def loc_text(loc: tuple) -> str:
+    """`("steps", 0, "id")` as `steps[0].id`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+class YamlErrors:
+    """Collects problems in one file, then raises them together as one PersonascopeError.
+
+    `what` names the kind of file in the message head; `docs` is the page a fix
+    points to when no specific fix is known.
+    """
+
+    def __init__(self, file: str, text: str, *, what: str, docs: str, fixes: dict[str, str] | None = None) -> None:
+        self.file, self.lines, self.items = file, YamlLines(text), []
+        self.what, self.docs = what, docs
+        self.fixes = {**FIXES, **(fixes or {})}
+
+    def add(self, loc: tuple, message: str, fix: str) -> None:
+        line = self.lines.line(loc)
+        where = f"{self.file}:{line}" if line else self.file
+        self.items.append(f"{where}: {loc_text(loc)}: {message} (fix: {fix})")
+
+    def add_pydantic(self, exc: ValidationError, prefix: tuple = (), fields: list[str] | None = None) -> None:
+        for err in exc.errors():
+            # Errors raised by a model validator sit at the model's own location.
+            loc = prefix + tuple(p for p in err["loc"] if p != "__root__")
+            cause = (err.get("ctx") or {}).get("error")
+            fix = getattr(cause, "fix", None) or self.fixes.get(err["type"], f"see {self.docs}")
+            if err["type"] == "extra_forbidden" and fields and len(loc) == len(prefix) + 1:
+                fix = f"remove it or use one of: {', '.join(fields)}"
+            given = "" if err["type"] in ("missing", "extra_forbidden", "value_error") else f", got {_short(err.get('input'))}"
+            message = err["msg"].removeprefix("Value error, ")
+            self.add(loc, message + given, fix)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            n = len(self.items)
+            head = f"invalid {self.what}" if n == 1 else f"{n} problems in {self.what}"
+            raise PersonascopeError(head + ":\n  " + "\n  ".join(self.items))
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
