@@ -10,6 +10,7 @@ from personascope.engine import _forward, _generate
 from personascope.engine._chat import Prompt, render, to_messages
 from personascope.engine._interventions import InterventionHandle, Intervention, PositionState, install
 from personascope.engine._layers import check_layers, find_layers
+from personascope.engine._numbers import NumberDistribution, number_distribution
 from personascope.engine._types import Activations, GenerateConfig, Generation, Scored
 
 # End-of-turn markers of common chat templates; generation stops at any that exist.
@@ -145,6 +146,20 @@ class Engine:
     ) -> list[list[tuple[str, float]]]:
         """The k most likely next tokens after each prompt, with log-probabilities."""
         return _forward.top_logprobs(self, self.encode_prompts(prompts, system), k, batch_size or self.forward_batch_size)
+
+    def number_distribution(
+        self,
+        prompts: Sequence[Prompt],
+        *,
+        system: str | None = None,
+        k: int = 20,
+        batch_size: int | None = None,
+        min_prob: float = 1e-3,
+    ) -> list[NumberDistribution]:
+        """The distribution of the integer 0..100 each prompt's answer starts with
+        (digit-split and whole-number tokenizers alike; see `personascope.engine._numbers`)."""
+        prompt_ids = self.encode_prompts(prompts, system)
+        return number_distribution(self, prompt_ids, k, batch_size or self.forward_batch_size, min_prob)
 
     def capture(
         self,

@@ -261,6 +261,30 @@ class CachedModel:
         raw = self._cached("top_logprobs", keys, compute, self._chunk(8), progress)
         return [[(tok, lp) for tok, lp in json.loads(r)] for r in raw]
 
+    def number_distribution(
+        self,
+        prompts: Sequence[Prompt],
+        *,
+        k: int = 20,
+        system: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ):
+        """The distribution over the integers 0..100 each prompt's answer starts with
+        (a list of `NumberDistribution`; what logprob-weighted rubric judges read)."""
+        from personascope.engine._numbers import NUMBERS_VERSION, NumberDistribution
+
+        messages = [to_messages(p, system) for p in prompts]
+        keys = [
+            cache_key(op="numbers", model=self.fingerprint(), messages=m, k=k, version=NUMBERS_VERSION) for m in messages
+        ]
+
+        def compute(idx: list[int]) -> list[bytes]:
+            dists = self.engine.number_distribution([messages[i] for i in idx], k=k)
+            return [json.dumps(d.to_json()).encode() for d in dists]
+
+        raw = self._cached("numbers", keys, compute, self._chunk(8), progress)
+        return [NumberDistribution.from_json(json.loads(r)) for r in raw]
+
     def capture(
         self,
         prompts: Sequence[Prompt],
