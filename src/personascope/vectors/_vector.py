@@ -2,7 +2,10 @@
 
 `vectors.safetensors` holds a `[n_layers, hidden]` float32 tensor under the key
 `vectors` (row `i` is layer `i`, see the engine's layer convention); `meta.json`
-holds the metadata with a `schema_version`.
+holds the metadata with a `schema_version`. Extraction also stores the vector of
+each other pooling under that pooling's name (`prompt_mean`, `last_prompt`), so
+`PersonaVector.load(dir, pooling="last_prompt")` reads one; readers that know only
+the `vectors` key still get the default pooling (`meta["pooling"]`).
 """
 
 import json
@@ -73,8 +76,12 @@ class PersonaVector:
         row = self.data[layer]
         return activations.float() @ (row / row.norm())
 
-    def save(self, path: str | Path) -> Path:
-        """Write the directory atomically (files land under temp names, then rename)."""
+    def save(self, path: str | Path, *, extra: dict[str, torch.Tensor] | None = None) -> Path:
+        """Write the directory atomically (files land under temp names, then rename).
+
+        `extra` maps other poolings' names to their `[n_layers, hidden]` vectors,
+        stored beside the default one; `meta["poolings"]` lists them all.
+        """
         from safetensors.torch import save_file
 
         path = Path(path)
@@ -88,9 +95,16 @@ class PersonaVector:
             "n_layers": self.n_layers,
             "hidden_size": self.hidden_size,
         }
+        tensors = {"vectors": self.data.contiguous()}
+        for name, data in (extra or {}).items():
+            if name == "vectors" or tuple(data.shape) != tuple(self.data.shape):
+                raise PersonascopeError(f"extra pooling {name!r} must be named otherwise and shaped {tuple(self.data.shape)}")
+            tensors[name] = data.detach().to(torch.float32).cpu().contiguous()
+        if extra:
+            meta["poolings"] = [meta.get("pooling", "vectors"), *extra]
         fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
         os.close(fd)
-        save_file({"vectors": self.data.contiguous()}, tmp)
+        save_file(tensors, tmp)
         os.replace(tmp, path / TENSORS)
         fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
         with os.fdopen(fd, "w") as fh:
@@ -99,7 +113,8 @@ class PersonaVector:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "PersonaVector":
+    def load(cls, path: str | Path, pooling: str | None = None) -> "PersonaVector":
+        """Read a vector directory; `pooling` picks another stored pooling than the default."""
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
@@ -110,7 +125,8 @@ class PersonaVector:
                 f"no vector at {path}: expected a directory with {TENSORS} and {META} (as written by PersonaVector.save)"
             )
         try:
-            data = load_file(str(tensors))["vectors"]
+            stored = load_file(str(tensors))
+            data = stored["vectors"]
         except (SafetensorError, KeyError, OSError) as exc:
             raise PersonascopeError(f"{tensors} is not a valid vector file ({exc}): re-create it") from exc
         meta_file = tensors.parent / META
@@ -118,6 +134,11 @@ class PersonaVector:
         version = meta.get("schema_version", SCHEMA_VERSION)
         if version > SCHEMA_VERSION:
             raise PersonascopeError(f"{meta_file} has schema_version {version}; upgrade personascope to read it")
+        if pooling is not None and pooling != meta.get("pooling"):
+            if pooling not in stored or pooling == "vectors":
+                have = [meta.get("pooling", "vectors"), *(k for k in stored if k != "vectors")]
+                raise PersonascopeError(f"{path} has no {pooling!r} pooling: it stores {', '.join(have)}")
+            data, meta = stored[pooling], {**meta, "pooling": pooling}
         return cls(data, meta)
 
     def __repr__(self) -> str:

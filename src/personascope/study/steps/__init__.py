@@ -2,5 +2,6 @@
 
 from personascope.study.steps._contrast import ContrastStep
 from personascope.study.steps._generate import Arm, GenerateStep
+from personascope.study.steps._vectors import SteerCheck, VectorsStep
 
-__all__ = ["Arm", "ContrastStep", "GenerateStep"]
+__all__ = ["Arm", "ContrastStep", "GenerateStep", "SteerCheck", "VectorsStep"]
