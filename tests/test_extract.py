@@ -265,7 +265,7 @@ def test_smollm2_optimistic_steering_moves_sentiment_both_ways(smol):
     from personascope.traits import load_trait
     from personascope.vectors import steer_check
 
-    config = ExtractConfig(judge=False, n_questions=10, eval_questions=2, max_tokens=32)
+    config = ExtractConfig(judge=False, n_questions=6, eval_questions=2, max_tokens=32)
     result = extract_vector("optimistic", smol, config=config)
     path = result.save(smol.cache.path.parent / "optimistic")
     spec = load_trait("optimistic")
@@ -275,3 +275,52 @@ def test_smollm2_optimistic_steering_moves_sentiment_both_ways(smol):
     raised, lowered = bootstrap_diff(up, base), bootstrap_diff(down, base)
     assert raised.low > 0, raised
     assert lowered.high < 0, lowered
+
+
+# Held-out AUROC at the chosen layer measured with ACCEPTANCE below (docs/persona-vectors.md):
+# the 135M model follows these built-in instructions only weakly, so they miss 0.9.
+WEAK = {"evil": 0.87, "impolite": 0.78, "apathetic": 0.80}
+ACCEPTANCE = dict(n_questions=5, eval_questions=10, max_tokens=48)
+
+
+@pytest.fixture(scope="module")
+def accepted(smol):
+    """One judged extraction and steering check per trait, shared by the acceptance tests."""
+    from personascope.traits import load_trait
+    from personascope.vectors import steer_check
+
+    done = {}
+
+    def run(trait):
+        if trait not in done:
+            result = extract_vector(trait, smol, config=ExtractConfig(**ACCEPTANCE))
+            path = result.save(smol.cache.path.parent / f"accept-{trait}")
+            questions = load_trait(trait).questions.eval[:10]
+            rows = steer_check(smol, path, result.chosen_layer, questions, [1, 2, 4], max_tokens=32)
+            done[trait] = result, rows
+        return done[trait]
+
+    return run
+
+
+TRAITS = ["assistant", "evil", "impolite", "apathetic"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trait", TRAITS)
+def test_acceptance_steering_raises_projection_monotonically(accepted, trait):
+    from personascope.vectors._steercheck import monotonic
+
+    _, rows = accepted(trait)
+    assert monotonic(rows), [(r.coef, r.projection) for r in rows]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "trait",
+    [t if t not in WEAK else pytest.param(t, marks=pytest.mark.xfail(reason=f"smollm2 follows it weakly: measured {WEAK[t]}"))
+     for t in TRAITS],
+)
+def test_acceptance_held_out_auroc(accepted, trait):
+    result, _ = accepted(trait)
+    assert result.layers[result.chosen_layer]["auroc"] >= 0.9, result.layers[result.chosen_layer]

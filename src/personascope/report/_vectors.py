@@ -30,7 +30,7 @@ def quality_plot(layers: list, chosen) -> Html:
         top.plot(xs, auc, marker="o", markersize=3.5, color=COLORS[0], label="system prompt in context")
         if any(t == t for t in text):
             top.plot(xs, text, marker=".", linestyle="--", color=COLORS[2], label="response text only")
-            top.legend(frameon=False, fontsize=8, loc="lower right")
+            top.legend(frameon=False, fontsize=8, loc="upper left")
         top.axhline(0.5, color="#666", linewidth=0.8, linestyle="--")
         top.set_ylabel("held-out AUROC")
         top.set_ylim(min([0.4, *(a for a in auc + text if a == a)]) - 0.02, 1.03)
@@ -58,25 +58,28 @@ def steer_plot(rows: list, layer) -> Html:
     with figure(4.8, 3.0) as (fig, ax):
         ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o-", color=COLORS[0], capsize=4, markersize=5)
         ax.set_xlabel("steering coefficient")
-        ax.set_ylabel("projection of the response (mean, 95% CI)")
+        ax.set_ylabel("projection (mean, 95% CI)")
         ax.set_title(label(f"Steering check at layer {layer}"))
         return png(fig, f"Mean projection of steered responses per coefficient at layer {layer}, with 95% confidence intervals")
 
 
 def sanity_block(meta: dict) -> Html:
     check, decision, judge = meta.get("sanity_check"), meta.get("filter") or {}, meta.get("judge") or {}
-    if not judge.get("enabled"):
+    if not judge.get("enabled") and not check:
         return note(tag("strong", "No judge. "), "Responses were not judged (--no-judge), so nothing was filtered.", kind="info")
     if not check:
-        return note("The judge produced no scores to check.", kind="warn")
+        return note("No trait scores to check: ", decision.get("reason", ""), kind="warn")
     auroc = check.get("auroc")
-    text = [tag("strong", f"Judge sanity check: AUROC {fmt(auroc)}. "),
-            f"The judge ({judge.get('model')}) scored positive-prompted against negative-prompted responses "
-            f"({check.get('n_pos')} and {check.get('n_neg')} scored). ", decision.get("reason", "")]
-    bad = not check.get("ok") or check.get("warning")
-    if check.get("warning"):
-        text += [tag("br"), check["warning"]]
-    return note(*text, kind="warn" if bad else "info")
+    verdict = "passed" if check.get("ok") else "failed"
+    applied = "filtered" if decision.get("applied") else "not filtered: every response kept"
+    text = [
+        tag("strong", f"Judge sanity check {verdict}: AUROC {fmt(auroc) if auroc is not None else 'n/a'}. "),
+        f"The judge ({judge.get('model') or 'scores from the response files'}) scored {fmt(check.get('n_pos'))} positive- and "
+        f"{fmt(check.get('n_neg'))} negative-prompted responses. ",
+        check.get("warning") or "",
+        tag("br"), f"Filter {decision.get('policy')}: {applied}.",
+    ]
+    return note(*text, kind="info" if check.get("ok") else "warn")
 
 
 def steered_examples(view: StepView) -> Html:
