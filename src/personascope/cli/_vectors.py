@@ -102,7 +102,7 @@ def print_summary(meta: dict, path: Path) -> None:
     items = [
         ("responses (positive / negative)", f"{counts.get('positive')} / {counts.get('negative')}"),
         ("kept (positive / negative)", f"{counts.get('positive_kept')} / {counts.get('negative_kept')}"),
-        ("judge", judge.get("model") or "off (--no-judge)"),
+        ("judge", judge.get("model") or ("off (scores from the response files)" if check else "off (--no-judge)")),
         ("judge sanity AUROC", fmt(check.get("auroc")) if check else "—"),
         ("filter", f"{meta['filter']['policy']}: {'applied' if meta['filter']['applied'] else 'not applied'}"),
         ("chosen layer", fmt(chosen)),

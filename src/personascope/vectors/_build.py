@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from personascope.engine._types import GenerateConfig
+from personascope.errors import PersonascopeError
 from personascope.vectors._capture import POOLINGS, capture_samples
 from personascope.vectors._config import ExtractConfig
 from personascope.vectors._filter import apply_filter, decide, judge_samples, sanity
@@ -80,6 +81,11 @@ def build(spec, model, samples: list[Sample], config: ExtractConfig, *, judge_mo
     is_pos = torch.tensor([s.side == "positive" for s in kept])
     # nanmean: an empty response has no response tokens (a NaN row), not a zero activation.
     vectors = {p: a[is_pos].nanmean(0) - a[~is_pos].nanmean(0) for p, a in acts.items()}
+    if torch.isnan(vectors["response_mean"]).all():
+        raise PersonascopeError(
+            "every kept response on one side is empty, so there is no response activation to average: "
+            "check the generations in the samples, or raise --max-tokens"
+        )
 
     held_out = eval_samples(spec, config)
     with timer("quality"):
