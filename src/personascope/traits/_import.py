@@ -60,14 +60,9 @@ def _json(path: Path) -> Any:
 
 
 def _jsonl(path: Path) -> list[Any]:
-    rows = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise PersonascopeError(f"{path}:{i}: not valid JSON ({exc.msg}) (fix: one JSON object per line)") from None
-    return rows
+    from personascope._files import read_jsonl
+
+    return read_jsonl(path)
 
 
 def _need(data: Any, key: str, kind: type, path: Path, fmt: str) -> Any:

@@ -20,7 +20,6 @@ Responses without scores are judged when the judge is on.
 """
 
 import csv
-import json
 import math
 import time
 from pathlib import Path
@@ -43,14 +42,9 @@ def _rows(path: Path) -> list[dict]:
     if path.suffix.lower() == ".csv":
         with open(path, newline="", encoding="utf-8") as fh:
             return list(csv.DictReader(fh))
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise PersonascopeError(f"{path}:{n}: not a JSON line ({exc.msg}): write one JSON object a line, or use .csv") from None
-    return rows
+    from personascope._files import read_jsonl
+
+    return read_jsonl(path)
 
 
 def _number(value, path: Path, n: int, column: str) -> float | None:

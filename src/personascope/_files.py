@@ -1,0 +1,19 @@
+"""Reading user files with errors that name the file and line."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from personascope.errors import PersonascopeError
+
+
+def read_jsonl(path: Path) -> list[Any]:
+    """One JSON value per non-blank line."""
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise PersonascopeError(f"{path}:{n}: not valid JSON ({exc.msg}) (fix: one JSON object per line)") from None
+    return rows
