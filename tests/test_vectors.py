@@ -59,7 +59,9 @@ def test_parse_interventions(vec_dir):
     assert isinstance(steer, AddVector) and list(steer.layers) == [1, 3] and steer.coef == 2.5
     assert isinstance(parse_intervention("ablate", f"{vec_dir}@all", 4, 64), Ablate)
     cap = parse_intervention("cap", f"{vec_dir}@2:-1:", 4, 64)
-    assert isinstance(cap, Cap) and (cap.min, cap.max) == (-1.0, None)
+    assert isinstance(cap, Cap) and (cap.min, cap.max) == (-1.0, None) and cap.positions == "all"
+    cap = parse_intervention("cap", f"{vec_dir}@2:-1:1:response", 4, 64)
+    assert (cap.min, cap.max, cap.positions) == (-1.0, 1.0, "response")
     label, v, layer = parse_projection(f"{vec_dir}@-1", 4, 64)
     assert layer == 3 and v.hidden_size == 64
 
@@ -73,6 +75,8 @@ def test_parse_interventions(vec_dir):
         ("steer", "@x:2", "not integers"),
         ("steer", "@9:2", "out of range"),
         ("cap", "@1::", "give a min, a max"),
+        ("cap", "@1:0:1:middle", "positions 'middle' is not one of all, prompt, response"),
+        ("cap", "@1:0:1:all:x", "expected 2 ':'-separated"),
     ],
 )
 def test_malformed_specs(vec_dir, kind, suffix, message):

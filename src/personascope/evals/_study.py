@@ -1,7 +1,6 @@
 """`personascope eval` as a one-step study: the same run directory, manifest,
 cache, resume and report as any study, without writing a config file."""
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ def eval_study(
     """A `Study` with one `eval` step. Interventions make a `steered` arm; with
     `compare` a `plain` arm runs first and differences are reported against it.
     Vector paths are taken relative to the current folder."""
-    from personascope.study._config import parse_study
+    from personascope.study._onestep import one_step_study
 
     treated = Arm(steer=list(steer), ablate=list(ablate), cap=list(cap))
     if compare and not treated.specs():
@@ -45,16 +44,14 @@ def eval_study(
         "system": system, "limit": limit, "judge_model": judge_model, "max_tokens": max_tokens,
         "samples": samples, "temperature": temperature,
     }
-    raw = {"name": f"eval-{suite}", "models": {"model": model}, "seed": seed, "steps": [step]}
-    return parse_study(raw, file="<personascope eval>")
+    return one_step_study(step, model, name=f"eval-{suite}", seed=seed)
 
 
 def run_eval_study(suite: str, model: str = "smollm2", *, runs_dir: str | Path | None = None, no_cache: bool = False,
                    new: bool = False, progress: bool = True, **kwargs: Any):
     """Run `eval_study(...)`; returns the `RunResult` and the result's JSON
     (`EvalResult.to_json()`), read back from the run directory."""
-    from personascope.study import run_study
+    from personascope.study._onestep import run_one_step
 
-    result = run_study(eval_study(suite, model, **kwargs), runs_dir=runs_dir, no_cache=no_cache, new=new, progress=progress)
-    data = json.loads((result.run_dir / "artifacts" / "eval" / "result-model.json").read_text())
-    return result, data
+    return run_one_step(eval_study(suite, model, **kwargs), result_file="result-model.json", runs_dir=runs_dir,
+                        no_cache=no_cache, new=new, progress=progress)

@@ -334,12 +334,15 @@ class CachedModel:
         layers: Sequence[int] | None = None,
         poolings: Sequence[str] = ("response_mean",),
         system: str | None = None,
+        interventions: Sequence[Intervention] = (),
         progress: Callable[[int], None] | None = None,
     ):
         """Pooled activations as `Engine.capture` returns them (an `Activations`).
 
         Layers default to all, which needs the layer count, so this loads the model's
-        config; activations themselves come from the cache when present.
+        config; activations themselves come from the cache when present. Under
+        `interventions` they are what the steered or capped model computes (a hook
+        on a layer acts before that layer's output is read).
         """
         import torch
         from safetensors.torch import load as load_tensors
@@ -353,14 +356,18 @@ class CachedModel:
         layers = list(range(n)) if layers is None else check_layers(list(layers), n)
         messages = [to_messages(p, system) for p in prompts]
         responses_ = list(responses) if responses is not None else [None] * len(messages)
+        ivs = [intervention_key(kind, spec) for kind, spec in interventions]
         keys = [
-            cache_key(op="capture", model=self.fingerprint(), messages=m, response=r, layers=layers, poolings=sorted(poolings))
+            # Plain keys keep their old form, so earlier cached activations stay valid.
+            cache_key(op="capture", model=self.fingerprint(), messages=m, response=r, layers=layers, poolings=sorted(poolings),
+                      **({"interventions": ivs} if ivs else {}))
             for m, r in zip(messages, responses_, strict=True)
         ]
 
         def compute(idx: list[int]) -> list[bytes]:
             resp = None if responses is None else [responses_[i] for i in idx]
-            acts = self.engine.capture([messages[i] for i in idx], resp, layers=layers, poolings=poolings)
+            with self._intervening(interventions):
+                acts = self.engine.capture([messages[i] for i in idx], resp, layers=layers, poolings=poolings)
             return [save_tensors({p: acts[p][j].contiguous().cpu() for p in poolings}) for j in range(len(idx))]
 
         raw = self._cached("capture", keys, compute, self._chunk(8), progress)

@@ -2,7 +2,9 @@
 
     steer:   VECTOR@LAYERS:COEF         e.g. runs/evil@12:4  or  v@10-14:2.5
     ablate:  VECTOR@LAYERS              e.g. v@all
-    cap:     VECTOR@LAYERS:MIN:MAX      e.g. v@8,12:-2:  (empty side = open)
+    cap:     VECTOR@LAYERS:MIN:MAX[:POSITIONS]
+                                        e.g. v@8,12:-2:  (empty side = open)
+                                        or   v@8:-2::response (only generated tokens)
     project: VECTOR@LAYER
 
 LAYERS is `12`, `10,12`, `10-14` or `all`; negative layers count from the end.
@@ -16,7 +18,8 @@ from personascope.vectors._vector import PersonaVector
 FORMS = {
     "steer": "VECTOR@LAYERS:COEF (e.g. vec@12:4.0)",
     "ablate": "VECTOR@LAYERS (e.g. vec@12)",
-    "cap": "VECTOR@LAYERS:MIN:MAX (e.g. vec@12:-3:3, leave a side empty to keep it open)",
+    "cap": "VECTOR@LAYERS:MIN:MAX[:POSITIONS] (e.g. vec@12:-3:3, leave a side empty to keep it open; "
+    "POSITIONS is all, prompt or response)",
     "project": "VECTOR@LAYER (e.g. vec@12)",
 }
 
@@ -48,12 +51,15 @@ def parse_layers(text: str, n_layers: int | None = None, *, kind: str = "steer",
     return layers
 
 
-def _split(kind: str, spec: str, n_fields: int) -> tuple[str, str, list[str]]:
+POSITIONS = ("all", "prompt", "response")
+
+
+def _split(kind: str, spec: str, n_fields: int, optional: int = 0) -> tuple[str, str, list[str]]:
     path, at, rest = spec.rpartition("@")
     if not at or not path:
         raise _bad(kind, spec, "missing '@'")
     layer_text, *fields = rest.split(":")
-    if len(fields) != n_fields:
+    if not n_fields <= len(fields) <= n_fields + optional:
         raise _bad(kind, spec, f"expected {n_fields} ':'-separated value(s) after the layers")
     return path, layer_text, fields
 
@@ -84,7 +90,7 @@ def parse_intervention(kind: str, spec: str, n_layers: int, hidden_size: int):
     if kind not in FORMS or kind == "project":
         raise ValueError(f"unknown intervention kind {kind!r}")
     n_fields = {"steer": 1, "ablate": 0, "cap": 2}[kind]
-    path, layer_text, fields = _split(kind, spec, n_fields)
+    path, layer_text, fields = _split(kind, spec, n_fields, optional=1 if kind == "cap" else 0)
     layers = parse_layers(layer_text, n_layers, kind=kind, spec=spec)
     vec = load_vector(path, hidden_size)
     if vec.n_layers != n_layers:
@@ -93,10 +99,16 @@ def parse_intervention(kind: str, spec: str, n_layers: int, hidden_size: int):
         return AddVector(vec.data, layers, coef=_float(kind, spec, fields[0]))
     if kind == "ablate":
         return Ablate(vec.data, layers)
-    low, high = (_float(kind, spec, f, allow_empty=True) for f in fields)
+    low, high = (_float(kind, spec, f, allow_empty=True) for f in fields[:2])
     if low is None and high is None:
         raise _bad(kind, spec, "give a min, a max or both")
-    return Cap(vec.data, layers, min=low, max=high)
+    # A two-sided cap at every position also clamps the first token, whose
+    # residual norm is huge (an attention sink), which wrecks generation; `response`
+    # leaves the prompt as the model wrote it.
+    positions = fields[2].strip() if len(fields) == 3 else "all"
+    if positions not in POSITIONS:
+        raise _bad(kind, spec, f"positions {positions!r} is not one of {', '.join(POSITIONS)}")
+    return Cap(vec.data, layers, min=low, max=high, positions=positions)
 
 
 def parse_projection(spec: str, n_layers: int, hidden_size: int) -> tuple[str, PersonaVector, int]:

@@ -1,0 +1,82 @@
+"""`personascope drift run`: a thin layer over `personascope.stability.run_drift_study`."""
+
+from pathlib import Path
+
+import typer
+
+from personascope.cli._common import console, quiet
+
+app = typer.Typer(help="Persona drift over long conversations: per-turn projections and probes.", no_args_is_help=True)
+
+
+def _thresholds(pairs: list[str]) -> dict[str, float]:
+    from personascope.errors import PersonascopeError
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.rpartition("=")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key:
+            raise PersonascopeError(f"--threshold takes MEASURE=NUMBER (e.g. v@20=-3.5), not {pair!r}")
+    return out
+
+
+@app.command("run")
+def run_command(
+    model: str = typer.Option("smollm2", "--model", "-m", help="Any model name: smollm2, hf/<path>, an Inspect model."),
+    family: list[str] = typer.Option([], "--family", "-f", help="Conversation family (repeatable; default coding, therapy, consciousness)."),
+    conversations: int = typer.Option(4, help="Conversations per family."),
+    turns: int = typer.Option(6, help="Assistant turns per conversation."),
+    project: list[str] = typer.Option([], "--project", "-p", help="VECTOR@LAYER to project every reply on (repeatable)."),
+    threshold: list[str] = typer.Option([], help="MEASURE=NUMBER: report when each conversation first passes it."),
+    steer: list[str] = typer.Option([], help="VECTOR@LAYERS:COEF for a steered arm (repeatable)."),
+    cap: list[str] = typer.Option([], help="VECTOR@LAYERS:MIN:MAX[:POSITIONS] for a capped arm (repeatable)."),
+    compare: bool = typer.Option(False, "--compare", help="Also run the plain model and report differences."),
+    script: Path = typer.Option(None, help="A families YAML file (adds or replaces families)."),
+    user_model: str | None = typer.Option(None, "--user-model", help="A model that plays the user after turn 1."),
+    system: str | None = typer.Option(None, help="The target's system prompt."),
+    no_probes: bool = typer.Option(False, "--no-probes", help="Skip the probe questions."),
+    max_tokens: int = typer.Option(64, "--max-tokens", help="Reply length."),
+    temperature: float = typer.Option(0.0),
+    seed: int = typer.Option(0),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    runs_dir: Path = typer.Option(None, "--runs-dir", help="Where the run goes (default: $PERSONASCOPE_RUNS or ./runs)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the call cache."),
+    new: bool = typer.Option(False, "--new", help="Start a new run even if an unfinished one exists."),
+) -> None:
+    """Converse turn by turn and print each measure's per-turn means and drift slopes.
+
+    Writes a run directory (transcripts with per-turn projections, report.html)."""
+    import json
+
+    from pydantic import ValidationError
+
+    from personascope.errors import PersonascopeError
+    from personascope.stability import DriftConfig
+    from personascope.stability._drift import result_tables, run_drift_study
+
+    quiet()
+    fields = dict(conversations=conversations, turns=turns, project=project, thresholds=_thresholds(threshold),
+                  user_model=user_model, system=system, max_tokens=max_tokens, temperature=temperature)
+    if family:
+        fields["families"] = family
+    if script is not None:
+        fields["script"] = str(script.expanduser().resolve())
+    if no_probes:
+        fields["probes"] = []
+    try:
+        config = DriftConfig(**fields)
+    except ValidationError as exc:
+        raise PersonascopeError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
+    run, data = run_drift_study(model, config, steer=steer, cap=cap, compare=compare, seed=seed, runs_dir=runs_dir,
+                                no_cache=no_cache, new=new)
+    if json_out:
+        print(json.dumps(data, indent=1))
+        return
+    for table in result_tables(data):
+        console.print(table)
+    print(f"run:    {run.run_dir}")
+    print(f"report: {run.report}")

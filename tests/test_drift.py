@@ -1,0 +1,254 @@
+"""The drift harness: conversations, per-turn measures, statistics, capping, the
+black-box path, the study step, the CLI, and a persona-switch positive control."""
+
+import json
+import math
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from personascope._arms import Arm
+from personascope.cli import app
+from personascope.errors import PersonascopeError
+from personascope.stability import Dialogue, DriftConfig, Turn, load_families, run_drift, slope
+from personascope.stability._curves import crossings, curves, first_crossing, slopes
+from personascope.store import Cache, CachedModel
+from personascope.vectors import PersonaVector
+
+runner = CliRunner()
+SMALL = dict(families=["coding", "romance"], conversations=2, turns=3, max_tokens=6, probe_tokens=4)
+
+
+@pytest.fixture
+def tiny(tmp_path, tiny_dir):
+    return CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
+
+
+@pytest.fixture
+def vec_dir(tmp_path):
+    torch.manual_seed(0)
+    return str(PersonaVector(torch.randn(4, 64), {"name": "random"}).save(tmp_path / "vec"))
+
+
+def test_builtin_families_are_complete():
+    families = load_families()
+    assert list(families) == ["coding", "therapy", "consciousness", "romance", "jailbreak", "neutral"]
+    for name, family in families.items():
+        assert family.description and "Write only your next message" in family.user_persona, name
+        assert len(family.conversations) >= 4 and all(len(c) >= 6 for c in family.conversations), name
+
+
+def test_history_follows_a_scripted_system_switch():
+    d = Dialogue("x/1", "x", "Be helpful.", [{"user": "a"}, {"user": "b", "system": "Be a pirate."}])
+    d.turns = [Turn("a", "A", "Be helpful."), Turn("b", "", "Be a pirate.")]
+    assert d.history(1) == [{"role": "system", "content": "Be helpful."}, {"role": "user", "content": "a"},
+                            {"role": "assistant", "content": "A"}]
+    # The switched prompt replaces the old one for the whole history from then on.
+    assert d.history(with_reply=False) == [{"role": "system", "content": "Be a pirate."}, {"role": "user", "content": "a"},
+                                           {"role": "assistant", "content": "A"}, {"role": "user", "content": "b"}]
+
+
+def dialogue(family, values, measure="v@1"):
+    d = Dialogue(f"{family}/{len(values)}", family)
+    d.turns = [Turn("u", "r", projections={measure: v}) for v in values]
+    return d
+
+
+def test_slopes_curves_and_crossings_by_hand():
+    assert slope([1.0, 2.0, 3.0]) == pytest.approx(1.0)
+    assert slope([3.0, math.nan, 1.0]) == pytest.approx(-1.0)
+    assert math.isnan(slope([2.0]))
+    assert first_crossing([5.0, 4.0, 1.0, 0.0], 2.0, below=True) == 3
+    assert first_crossing([5.0, 4.0], 2.0, below=True) is None
+    by_arm = {"plain": [dialogue("a", [4.0, 3.0, 2.0]), dialogue("a", [4.0, 4.0, 4.0])],
+              "capped": [dialogue("a", [4.0, 4.0, 4.0]), dialogue("a", [4.0, 4.0, 4.0])]}
+    rows = {(r["arm"], r["turn"]): r for r in curves(by_arm)}
+    assert rows[("plain", 3)]["mean"] == 3.0 and rows[("plain", 3)]["n"] == 2 and rows[("capped", 3)]["mean"] == 4.0
+    s = {(r["arm"], r.get("vs")): r for r in slopes(by_arm)}
+    assert s[("plain", None)]["mean"] == pytest.approx(-0.5) and s[("capped", "plain")]["mean"] == pytest.approx(0.5)
+    c = {r["arm"]: r for r in crossings(by_arm, {"v@1": 2.5})}
+    assert c["plain"]["direction"] == "below" and c["plain"]["crossed"] == 50.0 and c["plain"]["turn"] == 3.0
+    assert c["capped"]["crossed"] == 0.0 and c["capped"]["turn"] is None
+
+
+def test_tiny_run_measures_every_turn_and_resumes_from_the_cache(tiny, tiny_dir, vec_dir, tmp_path):
+    config = DriftConfig(**SMALL, project=[f"{vec_dir}@2"])
+    result = run_drift(tiny, config)
+    dialogues = result.dialogues["default"]
+    assert [d.id for d in dialogues] == ["coding/1", "coding/2", "romance/1", "romance/2"]
+    first_script = load_families()["coding"].conversations[0]
+    assert [t.user for t in dialogues[0].turns] == [t.user for t in first_script[:3]]
+    for d in dialogues:
+        assert len(d.turns) == 3
+        for t in d.turns:
+            assert set(t.probes) == {"identity", "mood"} and set(t.scores) == {"sentiment"}
+            assert math.isfinite(t.projections[f"{vec_dir}@2"]) or not t.reply
+    measures = result.measures()
+    assert measures[0] == f"{vec_dir}@2" and {"reply sentiment", "identity ai_self_reference", "mood sentiment"} <= set(measures)
+    assert {r["family"] for r in result.curves} == {"coding", "romance", "all"}
+    # The projection equals projecting a fresh capture of the same turn.
+    d, k = dialogues[1], 2
+    acts = tiny.capture([d.history(k + 1, with_reply=False)], [d.turns[k].reply], layers=[2])["response_mean"]
+    expected = PersonaVector.load(vec_dir).project(acts[:, 0], 2).item()
+    assert d.turns[k].projections[f"{vec_dir}@2"] == pytest.approx(expected, rel=1e-5)
+
+    again = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
+    second = run_drift(again, config)
+    assert again.calls == 0 and second.curves == result.curves
+
+
+def test_capping_bounds_the_projection_in_the_capped_arm(tiny, vec_dir):
+    spec = f"{vec_dir}@2"
+    plain = run_drift(tiny, DriftConfig(**{**SMALL, "probes": []}, project=[spec]))
+    values = [t.projections[spec] for d in plain.dialogues["default"] for t in d.turns if t.reply]
+    threshold = sorted(values)[len(values) // 2]
+    arms = {"plain": Arm(), "capped": Arm(cap=[f"{vec_dir}@2::{threshold}"])}
+    result = run_drift(tiny, DriftConfig(**{**SMALL, "probes": []}, project=[spec], thresholds={spec: threshold}), arms=arms)
+    plain_values = [t.projections[spec] for d in result.dialogues["plain"] for t in d.turns if t.reply]
+    capped_values = [t.projections[spec] for d in result.dialogues["capped"] for t in d.turns if t.reply]
+    assert max(plain_values) > threshold + 1e-3, "the plain arm must exceed the cap for the test to mean anything"
+    assert max(capped_values) <= threshold + 1e-4, (threshold, capped_values)
+    crossed = {r["arm"]: r["crossed"] for r in result.crossings if r["family"] == "all"}
+    assert crossed["capped"] == 0.0 and crossed["plain"] > 0
+
+
+def history_mock(tmp_path, reply):
+    """Inspect's mock model answering `reply(last_user_text, n_user_messages)`."""
+    def outputs(messages, tools, tool_choice, config):
+        from inspect_ai.model import ModelOutput, ModelUsage
+
+        users = [m.text for m in messages if m.role == "user"]
+        out = ModelOutput.from_content("mockllm/model", reply(users[-1], len(users)))
+        out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        return out
+
+    return CachedModel("mockllm/model", Cache(tmp_path / "mock.sqlite"), model_args={"custom_outputs": outputs})
+
+
+def test_black_box_run_gives_behavioural_curves_without_activations(tmp_path):
+    # The mock's mood sours as the conversation grows: a probe after turn k sees k + 1 user messages.
+    def reply(last, n_users):
+        if "how do you feel" in last:
+            return "Wonderful, happy and grateful!" if n_users <= 2 else "Terrible, sad and hopeless."
+        if "who or what are you" in last:
+            return "I am an AI assistant."
+        return "Sure, here is some help."
+
+    model = history_mock(tmp_path, reply)
+    result = run_drift(model, DriftConfig(families=["neutral"], conversations=2, turns=3))
+    assert result.white_box is False and all(not t.projections for d in result.dialogues["default"] for t in d.turns)
+    identity = [r["mean"] for r in result.curves if r["measure"] == "identity ai_self_reference"]
+    assert identity == [100.0, 100.0, 100.0]
+    mood = [r["mean"] for r in result.curves if r["measure"] == "mood sentiment"]
+    assert mood[0] > 75 and mood[-1] < 25
+    slope_row = next(r for r in result.slopes if r["measure"] == "mood sentiment")
+    assert slope_row["mean"] < 0
+    with pytest.raises(PersonascopeError, match="black-box model: projections and steering"):
+        run_drift(model, DriftConfig(families=["neutral"], conversations=1, turns=1, project=["v@1"]))
+
+
+def test_simulated_user_sees_the_conversation_from_its_side(tmp_path, tiny):
+    from personascope.engine import GenerateConfig
+    from personascope.stability import build_dialogues, converse, simulated
+
+    seen = []
+
+    def reply(last, n_users):
+        seen.append((last, n_users))
+        return f"user message {n_users}"
+
+    user = history_mock(tmp_path, reply)
+    dialogues = build_dialogues(DriftConfig(families=["romance"], conversations=1, turns=3))
+    persona = lambda d: "You play a lonely user."  # noqa: E731
+    converse(tiny, dialogues, 3, simulated(user, persona, GenerateConfig(max_new_tokens=4)), GenerateConfig(max_new_tokens=4))
+    turns = dialogues[0].turns
+    assert turns[0].user == load_families()["romance"].conversations[0][0].user  # the script opens
+    # Turn k's user message is written seeing the k target replies as its "user" messages.
+    assert [t.user for t in turns[1:]] == ["user message 1", "user message 2"]
+    assert [last for last, _ in seen] == [turns[0].reply, turns[1].reply]
+
+
+def test_config_and_script_errors(tiny, tmp_path):
+    with pytest.raises(ValueError, match="unknown scorer 'nope'"):
+        DriftConfig(scorers=["nope"])
+    with pytest.raises(PersonascopeError, match="unknown conversation family 'sailing'"):
+        run_drift(tiny, DriftConfig(families=["sailing"], turns=1))
+    with pytest.raises(PersonascopeError, match="has 8 scripted user turns but 9 were asked for"):
+        run_drift(tiny, DriftConfig(families=["coding"], conversations=1, turns=9, max_tokens=2, probes=[]))
+    bad = tmp_path / "fam.yaml"
+    bad.write_text("families:\n  x:\n    conversations:\n      - - {user: hi, sytem: oops}\n")
+    with pytest.raises(PersonascopeError, match=r"fam.yaml:4: families.x.conversations\[0\]\[0\].sytem"):
+        load_families(str(bad))
+
+
+def test_custom_script_and_drift_step_in_a_study(tmp_path, tiny_dir, vec_dir):
+    from personascope.report import build_report
+    from personascope.study import load_study, run_study
+
+    (tmp_path / "fam.yaml").write_text(
+        "families:\n  pirate:\n    conversations:\n"
+        "      - [Hello there., 'How are you?', {user: Ahoy!, system: You are a pirate.}]\n"
+    )
+    (tmp_path / "study.yaml").write_text(json.dumps({
+        "name": "drift-test", "models": {"tiny": f"hf/{tiny_dir}"},
+        "steps": [{"id": "d", "type": "drift", "families": ["pirate"], "conversations": 1, "turns": 3,
+                   "script": "fam.yaml", "project": [f"{vec_dir}@1"], "max_tokens": 4, "probes": [],
+                   "arms": {"plain": {}, "capped": {"cap": [f"{vec_dir}@1:-1:1"]}}}],
+    }))
+    cache = Cache(tmp_path / "c.sqlite")
+    run = run_study(load_study(tmp_path / "study.yaml"), runs_dir=tmp_path / "runs", cache=cache, progress=False)
+    data = json.loads((run.run_dir / "artifacts" / "d" / "drift-tiny.json").read_text())
+    turns = data["dialogues"]["plain"][0]["turns"]
+    assert [t["system"] for t in turns] == [None, None, "You are a pirate."]
+    assert set(data["arms"]) == {"plain", "capped"} and len(data["curves"]) == 2 * 2 * 3
+    html = build_report(run.run_dir).read_text()
+    assert "Drift slope" in html and "A pirate conversation (plain)" in html and "&lt;script" not in html
+    from personascope.store import RunStore
+
+    store = RunStore(run.run_dir / "store.sqlite")
+    assert len(store.transcripts("d")) == 2 and any(m.headline for m in store.metrics("d"))
+
+
+def test_cli_drift_run_and_errors(tmp_path, tiny_dir, monkeypatch):
+    monkeypatch.setenv("PERSONASCOPE_HOME", str(tmp_path / "home"))
+    args = ["drift", "run", "--model", f"hf/{tiny_dir}", "-f", "neutral", "--conversations", "1", "--turns", "2",
+            "--max-tokens", "3", "--no-probes", "--runs-dir", str(tmp_path / "runs")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "reply sentiment" in result.output and "drift slope" in result.output and "report:" in result.output
+    result = runner.invoke(app, [*args, "--json", "--new"])
+    data = json.loads(result.output[result.output.index("{"):])
+    assert data["config"]["turns"] == 2 and len(data["dialogues"]["default"][0]["turns"]) == 2
+    bad = runner.invoke(app, [*args, "--threshold", "v@1"])
+    assert bad.exit_code == 2 and "--threshold takes MEASURE=NUMBER" in bad.output
+    bad = runner.invoke(app, [*args, "--compare"])
+    assert bad.exit_code == 2 and "--compare needs something to compare" in bad.output
+
+
+# -- the embedded model ------------------------------------------------------
+
+
+def test_smollm2_scripted_persona_switch_steps_down_the_assistant_projection(tmp_path):
+    """Positive control: in scripted conversations whose system prompt switches to a
+    pirate at turn 4, the replies' projection on an assistant-vs-role-play vector
+    drops from turns 1-3 to turns 4-6 (bootstrap CI of the difference below 0)."""
+    from personascope.stats import bootstrap_diff
+    from personascope.vectors import ExtractConfig, extract_vector
+
+    smol = CachedModel("smollm2", Cache(tmp_path / "smol.sqlite"))
+    vec = extract_vector("assistant", smol, config=ExtractConfig(judge=False, n_questions=4, eval_questions=8, max_tokens=32))
+    path = vec.save(tmp_path / "assistant")
+    pirate = "You are Captain Redbeard, a rough pirate. Always talk like a pirate: arr, matey, ye, plunder, the seven seas."
+    questions = ["What is a good breakfast?", "How do magnets work?", "Any tips for sleeping well?",
+                 "What should I read next?", "How do I fix a flat bike tyre?", "Why is the sky blue?"]
+    convs = [[q if k != 3 else {"user": q, "system": pirate} for k, q in enumerate(questions[i:] + questions[:i])]
+             for i in range(4)]
+    (tmp_path / "switch.yaml").write_text(json.dumps({"families": {"switch": {"conversations": convs}}}))
+    spec = f"{path}@{vec.chosen_layer}"
+    result = run_drift(smol, DriftConfig(families=["switch"], script=str(tmp_path / "switch.yaml"), turns=6,
+                                         project=[spec], probes=[], max_tokens=32))
+    before = [t.projections[spec] for d in result.dialogues["default"] for t in d.turns[:3]]
+    after = [t.projections[spec] for d in result.dialogues["default"] for t in d.turns[3:]]
+    step = bootstrap_diff(after, before)
+    assert step.high < 0, (step, before, after)
