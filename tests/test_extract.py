@@ -280,9 +280,9 @@ def test_smollm2_optimistic_steering_moves_sentiment_both_ways(smol):
 # Held-out AUROC at the chosen layer measured with ACCEPTANCE below (docs/persona-vectors.md):
 # even with vivid-character instructions the 135M model follows these only weakly, so they miss 0.9.
 WEAK = {"apathetic": 0.88}
-# Mean projection at coefs 1, 2, 4 measured with ACCEPTANCE: at these late chosen layers coefs 1 and 2
-# barely change the text, so their two means come out in noise order.
-FLAT = {"evil": "11.5, 11.1, 50.6 at layer 29", "optimistic": "-32.4, -32.5, -24.3 at layer 28"}
+# Mean projection at coefs 1, 2, 4 on all 20 held-out questions, measured with ACCEPTANCE: at its late
+# chosen layer steering along optimistic does not move what the text carries (it does at layer 15).
+FLAT = {"optimistic": "-25.8, -21.8, -24.2 at layer 28"}
 ACCEPTANCE = dict(n_questions=5, eval_questions=10, max_tokens=48)
 
 
@@ -298,7 +298,8 @@ def accepted(smol):
         if trait not in done:
             result = extract_vector(trait, smol, config=ExtractConfig(**ACCEPTANCE))
             path = result.save(smol.cache.path.parent / f"accept-{trait}")
-            questions = load_trait(trait).questions.eval[:10]
+            # All 20 held-out questions: with 10, coefs 1 and 2 sat within noise of each other.
+            questions = load_trait(trait).questions.eval[:20]
             rows = steer_check(smol, path, result.chosen_layer, questions, [1, 2, 4], max_tokens=32)
             done[trait] = result, rows
         return done[trait]
