@@ -121,3 +121,16 @@ def load_yaml(text: str, file: str) -> object:
         where = f"{file}:{mark.line + 1}" if mark else file
         problem = getattr(exc, "problem", None) or str(exc)
         raise PersonascopeError(f"{where}: not valid YAML ({problem}) (fix: check indentation and quotes)") from None
+
+
+def validate(cls, raw: object, text: str, file: str, *, what: str, docs: str):
+    """`cls.model_validate(raw)`, or every problem at once as `file:line: field: ...`."""
+    from pydantic import ValidationError
+
+    try:
+        return cls.model_validate(raw)
+    except ValidationError as exc:
+        errors = YamlErrors(file, text, what=what, docs=docs)
+        errors.add_pydantic(exc, fields=list(cls.model_fields))
+        errors.raise_if_any()
+        raise AssertionError("unreachable") from None

@@ -37,7 +37,7 @@ def _add(sub: typer.Typer, name: str) -> None:
 
 
 def _register() -> None:
-    from personascope.cli import _chat, _demo, _drift, _eval, _generate, _models, _report, _runs, _study, _traits, _vectors
+    from personascope.cli import _chat, _demo, _drift, _eval, _generate, _models, _report, _rtt, _runs, _selfchat, _study, _therapy, _traits, _vectors
     from personascope.cli import _vectors_analysis  # noqa: F401  (its commands join _vectors.app)
 
     _add(_models.app, "models")
@@ -51,6 +51,9 @@ def _register() -> None:
     app.command("report")(user_errors(_report.report_command))
     app.command("eval")(user_errors(_eval.eval_command))
     _add(_drift.app, "drift")
+    _add(_therapy.app, "therapy")
+    _add(_rtt.app, "rtt")
+    _add(_selfchat.app, "selfchat")
 
 
 _register()

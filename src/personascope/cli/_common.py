@@ -31,3 +31,31 @@ def model_text(text: str):
     from rich.text import Text
 
     return Text(text.replace("\x1b", "\\x1b"))
+
+
+def build_config(cls, **fields):
+    """`cls(**fields)`, with pydantic's errors turned into one user error line."""
+    from pydantic import ValidationError
+
+    from personascope.errors import PersonascopeError
+
+    try:
+        return cls(**fields)
+    except ValidationError as exc:
+        raise PersonascopeError("; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+        )) from None
+
+
+def print_run(run, data: dict, tables, json_out: bool) -> None:
+    """A one-step study's result: its JSON, or its tables and where the run and report are."""
+    import json
+
+    if json_out:
+        print(json.dumps(data, indent=1))
+        return
+    for table in tables(data):
+        console.print(table)
+    # Plain prints: paths must never be wrapped or styled, people copy them.
+    print(f"run:    {run.run_dir}")
+    print(f"report: {run.report}")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from personascope.cli._common import console, quiet
+from personascope.cli._common import build_config, print_run, quiet
 
 app = typer.Typer(help="Persona drift over long conversations: per-turn projections and probes.", no_args_is_help=True)
 
@@ -50,11 +50,6 @@ def run_command(
     """Converse turn by turn and print each measure's per-turn means and drift slopes.
 
     Writes a run directory (transcripts with per-turn projections, report.html)."""
-    import json
-
-    from pydantic import ValidationError
-
-    from personascope.errors import PersonascopeError
     from personascope.stability import DriftConfig
     from personascope.stability._drift import result_tables, run_drift_study
 
@@ -67,16 +62,7 @@ def run_command(
         fields["script"] = str(script.expanduser().resolve())
     if no_probes:
         fields["probes"] = []
-    try:
-        config = DriftConfig(**fields)
-    except ValidationError as exc:
-        raise PersonascopeError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
+    config = build_config(DriftConfig, **fields)
     run, data = run_drift_study(model, config, steer=steer, cap=cap, compare=compare, seed=seed, runs_dir=runs_dir,
                                 no_cache=no_cache, new=new)
-    if json_out:
-        print(json.dumps(data, indent=1))
-        return
-    for table in result_tables(data):
-        console.print(table)
-    print(f"run:    {run.run_dir}")
-    print(f"report: {run.report}")
+    print_run(run, data, result_tables, json_out)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from personascope.cli._common import console, quiet
+from personascope.cli._common import print_run, quiet
 
 
 def _options(pairs: list[str]) -> dict:
@@ -44,8 +44,6 @@ def eval_command(
     """Run an evaluation suite and print its statistics with 95% bootstrap CIs.
 
     Writes a run directory (transcripts, scores, report.html) like `study run`."""
-    import json
-
     from personascope.evals import run_eval_study
 
     quiet()
@@ -54,11 +52,6 @@ def eval_command(
         limit=limit, judge_model=judge_model, max_tokens=max_tokens, samples=samples, temperature=temperature, seed=seed,
         runs_dir=runs_dir, no_cache=no_cache, new=new,
     )
-    if json_out:
-        print(json.dumps(data, indent=1))
-        return
     from personascope.evals._result import result_table
 
-    console.print(result_table(data))
-    print(f"run:    {run.run_dir}")
-    print(f"report: {run.report}")
+    print_run(run, data, lambda d: [result_table(d)], json_out)

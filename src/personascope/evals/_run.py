@@ -39,12 +39,15 @@ def run_eval(
     seed: int = 0,
     cache: Cache | None = None,
     progress: Progress | bool = True,
+    prefix: Sequence[dict] = (),
 ) -> EvalResult:
     """Run `suite` on `model` in each arm (default: one plain arm) and return the
     scored rows and statistics. `judge_model` defaults to `model`, unsteered.
 
     Arms' `steer`/`ablate`/`cap` specs are `PATH@LAYERS...` strings (a white-box
-    model is needed); an arm's `system` replaces every item's system prompt."""
+    model is needed); an arm's `system` replaces every item's system prompt.
+    `prefix` messages go before every item's own (an earlier conversation the
+    answers should follow); a system prompt of the arm or item replaces its system message."""
     from personascope.engine import GenerateConfig
 
     suite = get_suite(suite) if isinstance(suite, str) else suite
@@ -80,7 +83,7 @@ def run_eval(
                 seed=seed + s if temperature > 0 else None,
             )
             label = arm_name + (f" sample {s + 1}" if samples > 1 else "")
-            responses = _answer(model, items, arm, config, show, label)
+            responses = _answer(model, items, arm, config, show, label, prefix)
             judged = _judge(judge, judges, items, [suite.judged_text(i, r) for i, r in zip(items, responses)],
                             [r.method == "failed" for r in responses], show, label)
             rows += [
@@ -103,16 +106,17 @@ def _check_ids(suite: Suite, items: Sequence[Item]) -> None:
         seen.add(item.id)
 
 
-def _prompt(item: Item, arm: Arm) -> list[dict]:
+def _prompt(item: Item, arm: Arm, prefix: Sequence[dict] = ()) -> list[dict]:
     system = arm.system if arm.system is not None else item.system
-    messages = to_messages(item.input)
+    messages = [dict(m) for m in prefix] + to_messages(item.input)
     if system is not None:
         messages = [m for m in messages if m["role"] != "system"]
         messages.insert(0, {"role": "system", "content": system})
     return messages
 
 
-def _answer(model: CachedModel, items: list[Item], arm: Arm, config, show: Progress, label: str) -> list[Response]:
+def _answer(model: CachedModel, items: list[Item], arm: Arm, config, show: Progress, label: str,
+            prefix: Sequence[dict] = ()) -> list[Response]:
     out: list[Response | None] = [None] * len(items)
     specs = arm.specs()
     # Open items, grouped by their own answer length.
@@ -123,7 +127,7 @@ def _answer(model: CachedModel, items: list[Item], arm: Arm, config, show: Progr
     for n, idx in lengths.items():
         cfg = config.model_copy(update={"max_new_tokens": n})
         with show(f"{label}: answering", len(idx)) as advance:
-            gens = model.generate([_prompt(items[i], arm) for i in idx], cfg, interventions=specs, progress=advance)
+            gens = model.generate([_prompt(items[i], arm, prefix) for i in idx], cfg, interventions=specs, progress=advance)
         for i, g in zip(idx, gens):
             out[i] = Response(g.text)
     # Choice items, grouped by their label set.
@@ -132,7 +136,7 @@ def _answer(model: CachedModel, items: list[Item], arm: Arm, config, show: Progr
         if item.choices:
             by_labels.setdefault(tuple(item.choices), []).append(i)
     for labels, idx in by_labels.items():
-        prompts = [_prompt(items[i], arm) for i in idx]
+        prompts = [_prompt(items[i], arm, prefix) for i in idx]
         with show(f"{label}: choosing", len(idx)) as advance:
             responses = _choose(model, prompts, labels, specs, advance)
         for i, r in zip(idx, responses):

@@ -11,7 +11,7 @@ report is built.
 """
 
 # Importing the built-in sections registers them.
-from personascope.report import _contrast, _drift, _eval, _generate, _vectors  # noqa: F401
+from personascope.report import _contrast, _drift, _eval, _generate, _rtt, _selfchat, _therapy, _vectors  # noqa: F401
 from personascope.report._build import build_report
 from personascope.report._default import default_section
 from personascope.report._registry import StepView, section

@@ -2,7 +2,6 @@
 per family), the drift-slope table, threshold crossings, and one conversation per
 family with its per-turn numbers."""
 
-import json
 from collections.abc import Sequence
 
 from personascope.report._default import browse_button
@@ -80,11 +79,7 @@ def _conversation(d: dict, measures: list[str]) -> Html:
 @section("drift")
 def drift_section(view: StepView) -> Html:
     parts = []
-    for artifact in view.artifacts:
-        path = view.run_dir / artifact.path
-        if artifact.kind != "json" or not path.is_file():
-            continue
-        data = json.loads(path.read_text())
+    for data in view.json_artifacts():
         cfg = data["config"]
         arms = list(data["arms"])
         families = list(cfg["families"]) + ([ALL] if len(cfg["families"]) > 1 else [])

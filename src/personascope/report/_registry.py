@@ -35,6 +35,13 @@ class StepView:
     def artifact(self, name: str) -> Artifact | None:
         return next((a for a in self.artifacts if a.name == name), None)
 
+    def json_artifacts(self) -> list[dict]:
+        """The step's JSON artifacts that exist on disk, loaded (one per model, say)."""
+        import json
+
+        paths = [self.run_dir / a.path for a in self.artifacts if a.kind == "json"]
+        return [json.loads(p.read_text()) for p in paths if p.is_file()]
+
     def artifact_path(self, name: str) -> Path | None:
         """Where the artifact `name` lies on disk (None if the step recorded none)."""
         found = self.artifact(name)

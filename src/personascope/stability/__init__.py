@@ -21,6 +21,17 @@ from personascope.stability._drift import (
 )
 from personascope.stability._families import Family, get_family, load_families
 from personascope.stability._measure import DEFAULT_PROBES, Probe, parse_projections, probe_turns, project_turns
+from personascope.stability._rtt import RTTConfig, RTTResult, classify_question, rtt_study, run_rtt, run_rtt_study
+from personascope.stability._selfchat import (
+    SelfChatConfig,
+    SelfChatResult,
+    bliss_score,
+    kmeans,
+    run_selfchat,
+    run_selfchat_study,
+    selfchat_study,
+)
+from personascope.stability._therapy import TherapyConfig, TherapyResult, load_therapy_script, run_therapy, run_therapy_study
 
 __all__ = [
     "ALL",
@@ -31,9 +42,16 @@ __all__ = [
     "DriftResult",
     "Family",
     "Probe",
+    "RTTConfig",
+    "RTTResult",
+    "SelfChatConfig",
+    "SelfChatResult",
+    "TherapyConfig",
+    "TherapyResult",
     "Turn",
     "bliss_score",
     "build_dialogues",
+    "classify_question",
     "converse",
     "crossings",
     "curves",
@@ -41,12 +59,21 @@ __all__ = [
     "get_family",
     "kmeans",
     "load_families",
+    "load_therapy_script",
     "parse_projections",
     "probe_turns",
     "project_turns",
     "run_drift",
     "run_drift_study",
+    "run_rtt",
+    "run_rtt_study",
+    "run_selfchat",
+    "run_selfchat_study",
+    "rtt_study",
+    "run_therapy",
+    "run_therapy_study",
     "scripted",
+    "selfchat_study",
     "simulated",
     "slope",
     "slopes",

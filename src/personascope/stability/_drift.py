@@ -255,14 +255,16 @@ def run_drift(
 def drift_study(model: str = "smollm2", config: DriftConfig | None = None, *, steer=(), cap=(), compare: bool = False,
                 seed: int = 0):
     """A `Study` with one `drift` step. Steering or capping specs make a treated arm
-    (`steered`); with `compare` a `plain` arm runs first, for differences."""
+    (`steered`, or `capped` when it only caps); with `compare` a `plain` arm runs
+    first, for differences."""
     from personascope.study._onestep import one_step_study
 
     treated = Arm(steer=list(steer), cap=list(cap))
     if compare and not treated.specs():
         raise PersonascopeError("--compare needs something to compare: give --steer or --cap")
+    name = "capped" if cap and not steer else "steered"
     if treated.specs():
-        arms = {"plain": Arm(), "steered": treated} if compare else {"steered": treated}
+        arms = {"plain": Arm(), name: treated} if compare else {name: treated}
     else:
         arms = {"default": Arm()}
     config = config or DriftConfig()

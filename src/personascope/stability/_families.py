@@ -6,9 +6,9 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from personascope._yamlerrors import YamlErrors, load_yaml
+from personascope._yamlerrors import load_yaml, validate
 from personascope.errors import PersonascopeError
 
 BUILTIN = "<built-in families.yaml>"
@@ -55,13 +55,7 @@ def _parse(text: str, name: str) -> dict[str, Family]:
     raw = load_yaml(text, name)
     if not isinstance(raw, dict):
         raise PersonascopeError(f"{name}: a families file is a mapping with `families:` (fix: start from the built-in stability/data/families.yaml)")
-    try:
-        return FamilyFile.model_validate(raw).families
-    except ValidationError as exc:
-        errors = YamlErrors(name, text, what="families file", docs="docs/drift.md")
-        errors.add_pydantic(exc, fields=list(FamilyFile.model_fields))
-        errors.raise_if_any()
-        raise AssertionError("unreachable") from None
+    return validate(FamilyFile, raw, text, name, what="families file", docs="docs/drift.md").families
 
 
 @cache

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from personascope._yamlerrors import FixableError, YamlErrors, load_yaml
+from personascope._yamlerrors import FixableError, load_yaml, validate
 from personascope.errors import PersonascopeError
 from personascope.evals._suite import Item, Judge, Row, Stat, Suite, SuiteOptions, _number, suite
 from personascope.stats import bootstrap_diff
@@ -109,13 +109,7 @@ def load_data(file: str | None = None) -> DistressData:
         if not isinstance(custom, dict):
             raise PersonascopeError(f"{name}: a distress data file is a mapping with topics, controls, lexicon, rubrics or personas (fix: start from the built-in evals/data/distress.yaml)")
         raw = {**raw, **custom}
-    try:
-        return DistressData.model_validate(raw)
-    except ValidationError as exc:
-        errors = YamlErrors(name, text, what="distress data file", docs="docs/evals.md")
-        errors.add_pydantic(exc, fields=list(DistressData.model_fields))
-        errors.raise_if_any()
-        raise AssertionError("unreachable") from None
+    return validate(DistressData, raw, text, name, what="distress data file", docs="docs/evals.md")
 
 
 # -- the lexicon -----------------------------------------------------------------
