@@ -237,15 +237,15 @@ def test_smollm2_scripted_persona_switch_steps_down_the_assistant_projection(tmp
     from personascope.vectors import ExtractConfig, extract_vector
 
     smol = CachedModel("smollm2", Cache(tmp_path / "smol.sqlite"))
-    vec = extract_vector("assistant", smol, config=ExtractConfig(judge=False, n_questions=4, eval_questions=8, max_tokens=32))
-    path = vec.save(tmp_path / "assistant")
+    config = ExtractConfig(judge=False, n_pairs=3, n_questions=4, eval_questions=2, max_tokens=32)
+    path = extract_vector("assistant", smol, config=config).save(tmp_path / "assistant")
     pirate = "You are Captain Redbeard, a rough pirate. Always talk like a pirate: arr, matey, ye, plunder, the seven seas."
     questions = ["What is a good breakfast?", "How do magnets work?", "Any tips for sleeping well?",
                  "What should I read next?", "How do I fix a flat bike tyre?", "Why is the sky blue?"]
     convs = [[q if k != 3 else {"user": q, "system": pirate} for k, q in enumerate(questions[i:] + questions[:i])]
              for i in range(4)]
     (tmp_path / "switch.yaml").write_text(json.dumps({"families": {"switch": {"conversations": convs}}}))
-    spec = f"{path}@{vec.chosen_layer}"
+    spec = f"{path}@20"
     result = run_drift(smol, DriftConfig(families=["switch"], script=str(tmp_path / "switch.yaml"), turns=6,
                                          project=[spec], probes=[], max_tokens=32))
     before = [t.projections[spec] for d in result.dialogues["default"] for t in d.turns[:3]]
