@@ -172,8 +172,11 @@ def test_simulated_user_sees_the_conversation_from_its_side(tmp_path, tiny):
 def test_config_and_script_errors(tiny, tmp_path):
     with pytest.raises(ValueError, match="unknown scorer 'nope'"):
         DriftConfig(scorers=["nope"])
-    with pytest.raises(PersonascopeError, match="unknown conversation family 'sailing'"):
-        run_drift(tiny, DriftConfig(families=["sailing"], turns=1))
+    with pytest.raises(ValueError, match="unknown conversation family 'sailing'"):
+        DriftConfig(families=["sailing"], turns=1)
+    (tmp_path / "extra.yaml").write_text("families:\n  sailing:\n    conversations: [[Ahoy there]]\n")
+    with pytest.raises(PersonascopeError, match="unknown conversation family 'rowing'"):
+        run_drift(tiny, DriftConfig(families=["rowing"], script=str(tmp_path / "extra.yaml"), turns=1))
     with pytest.raises(PersonascopeError, match="has 8 scripted user turns but 9 were asked for"):
         run_drift(tiny, DriftConfig(families=["coding"], conversations=1, turns=9, max_tokens=2, probes=[]))
     bad = tmp_path / "fam.yaml"

@@ -67,6 +67,14 @@ class DriftConfig(BaseModel):
         names = [p.name for p in self.probes]
         if len(set(names)) != len(names):
             raise ValueError("probe names must be unique")
+        if self.script is None:  # with a script its own families count too: checked when it is read
+            from personascope.stability._families import load_families
+
+            builtin = load_families()
+            unknown = [f for f in self.families if f not in builtin]
+            if unknown:
+                raise ValueError(f"unknown conversation family {unknown[0]!r}: choose from {', '.join(builtin)}, "
+                                 "or add it in a families file (script)")
         return self
 
 
