@@ -24,7 +24,7 @@ def test_quickstart_steers_and_reruns_without_model_calls(tmp_path, monkeypatch)
     # The drift step projected every reply of every conversation on the assistant vector.
     drift = store.transcripts("drift")
     assert len(drift) == 6 and {t.metadata["family"] for t in drift} == {"coding", "therapy", "consciousness"}
-    assert all(len(t.metadata["turns"]) == 4 for t in drift)
+    assert all(len(t.metadata["turns"]) == 3 for t in drift)
     assert all(isinstance(turn["projections"]["assistant@20"], float) for t in drift for turn in t.metadata["turns"])
     assert any(m.name == "assistant@20 slope" and m.headline for m in store.metrics("drift"))
 
