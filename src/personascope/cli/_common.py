@@ -4,6 +4,7 @@ import os
 import sys
 import warnings
 
+import typer
 from rich.console import Console
 
 console = Console()
@@ -59,3 +60,10 @@ def print_run(run, data: dict, tables, json_out: bool) -> None:
     # Plain prints: paths must never be wrapped or styled, people copy them.
     print(f"run:    {run.run_dir}")
     print(f"report: {run.report}")
+
+
+# Options every one-step-study command (`eval`, `drift run`, ...) shares.
+JSON_OUT = typer.Option(False, "--json", help="Print the result as JSON.")
+RUNS_DIR = typer.Option(None, "--runs-dir", help="Where the run goes (default: $PERSONASCOPE_RUNS or ./runs).")
+NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the call cache.")
+NEW_RUN = typer.Option(False, "--new", help="Start a new run even if an unfinished one exists.")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from personascope.cli._common import build_config, print_run, quiet
+from personascope.cli._common import JSON_OUT, NEW_RUN, NO_CACHE, RUNS_DIR, build_config, print_run, quiet
 
 app = typer.Typer(help="Persona drift over long conversations: per-turn projections and probes.", no_args_is_help=True)
 
@@ -42,10 +42,10 @@ def run_command(
     max_tokens: int = typer.Option(64, "--max-tokens", help="Reply length."),
     temperature: float = typer.Option(0.0),
     seed: int = typer.Option(0),
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    runs_dir: Path = typer.Option(None, "--runs-dir", help="Where the run goes (default: $PERSONASCOPE_RUNS or ./runs)."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the call cache."),
-    new: bool = typer.Option(False, "--new", help="Start a new run even if an unfinished one exists."),
+    json_out: bool = JSON_OUT,
+    runs_dir: Path = RUNS_DIR,
+    no_cache: bool = NO_CACHE,
+    new: bool = NEW_RUN,
 ) -> None:
     """Converse turn by turn and print each measure's per-turn means and drift slopes.
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from personascope.cli._common import print_run, quiet
+from personascope.cli._common import JSON_OUT, NEW_RUN, NO_CACHE, RUNS_DIR, print_run, quiet
 
 
 def _options(pairs: list[str]) -> dict:
@@ -36,10 +36,10 @@ def eval_command(
     samples: int = typer.Option(1, help="Answers per item (needs --temperature > 0)."),
     temperature: float = typer.Option(0.0),
     seed: int = typer.Option(0),
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    runs_dir: Path = typer.Option(None, "--runs-dir", help="Where the run goes (default: $PERSONASCOPE_RUNS or ./runs)."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the call cache."),
-    new: bool = typer.Option(False, "--new", help="Start a new run even if an unfinished one of this eval exists."),
+    json_out: bool = JSON_OUT,
+    runs_dir: Path = RUNS_DIR,
+    no_cache: bool = NO_CACHE,
+    new: bool = NEW_RUN,
 ) -> None:
     """Run an evaluation suite and print its statistics with 95% bootstrap CIs.
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from personascope.cli._common import build_config, print_run, quiet
+from personascope.cli._common import JSON_OUT, NEW_RUN, NO_CACHE, RUNS_DIR, build_config, print_run, quiet
 
 app = typer.Typer(help="The reverse Turing test: can a model pick out a copy of itself?", no_args_is_help=True)
 
@@ -67,10 +67,10 @@ def run_command(
     judge_model: str | None = typer.Option(None, "--judge-model", help="Also sort the questions into strategies with this model."),
     temperature: float = typer.Option(0.0),
     seed: int = typer.Option(0),
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    runs_dir: Path = typer.Option(None, "--runs-dir", help="Where the run goes (default: $PERSONASCOPE_RUNS or ./runs)."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the call cache."),
-    new: bool = typer.Option(False, "--new", help="Start a new run even if an unfinished one exists."),
+    json_out: bool = JSON_OUT,
+    runs_dir: Path = RUNS_DIR,
+    no_cache: bool = NO_CACHE,
+    new: bool = NEW_RUN,
 ) -> None:
     """Let the model interview candidates, one of them itself, and print how often it finds itself.
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from personascope.cli._common import build_config, print_run, quiet
+from personascope.cli._common import JSON_OUT, NEW_RUN, NO_CACHE, RUNS_DIR, build_config, print_run, quiet
 
 app = typer.Typer(help="Self-chat attractors: two copies of a model talk freely; where do they end up?", no_args_is_help=True)
 
@@ -41,10 +41,10 @@ def run_command(
     max_tokens: int = typer.Option(48, "--max-tokens", help="Length of each message."),
     temperature: float = typer.Option(1.0, help="Sampling temperature (0 needs --seeds 1)."),
     seed: int = typer.Option(0, help="Conversation k samples with seed SEED + k."),
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    runs_dir: Path = typer.Option(None, "--runs-dir", help="Where the run goes (default: $PERSONASCOPE_RUNS or ./runs)."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the call cache."),
-    new: bool = typer.Option(False, "--new", help="Start a new run even if an unfinished one exists."),
+    json_out: bool = JSON_OUT,
+    runs_dir: Path = RUNS_DIR,
+    no_cache: bool = NO_CACHE,
+    new: bool = NEW_RUN,
 ) -> None:
     """Let two copies of MODEL talk freely and print how often their conversations
     end in each category, with the bliss score per turn.

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from personascope.cli._common import build_config, print_run, quiet
+from personascope.cli._common import JSON_OUT, NEW_RUN, NO_CACHE, RUNS_DIR, build_config, print_run, quiet
 
 app = typer.Typer(help="Therapy-style sessions, then psychometric questionnaires with and without their history.",
                   no_args_is_help=True)
@@ -24,10 +24,10 @@ def run_command(
     conversations: int = typer.Option(1, help="Independent courses of sessions (needs --temperature > 0)."),
     temperature: float = typer.Option(0.0),
     seed: int = typer.Option(0),
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    runs_dir: Path = typer.Option(None, "--runs-dir", help="Where the run goes (default: $PERSONASCOPE_RUNS or ./runs)."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the call cache."),
-    new: bool = typer.Option(False, "--new", help="Start a new run even if an unfinished one exists."),
+    json_out: bool = JSON_OUT,
+    runs_dir: Path = RUNS_DIR,
+    no_cache: bool = NO_CACHE,
+    new: bool = NEW_RUN,
 ) -> None:
     """Hold the sessions, then print each scale's score per condition (no history,
     one session, every session) and the differences, with 95% bootstrap CIs.
