@@ -3,7 +3,8 @@
 import torch
 
 from personascope.engine import GenerateConfig
-from personascope.store import Cache, CachedModel, cache_key
+from personascope.store import Cache, cache_key
+from personascope.models import Model
 from personascope.vectors import PersonaVector
 
 PROMPTS = ["hello", "how are you?", "tell me a joke", "what is two plus two?", "bye"]
@@ -28,7 +29,7 @@ def test_cache_put_get_counts_and_disable(tmp_path):
 
 
 def test_generation_is_cached_per_item(tmp_path, tiny_dir):
-    model = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    model = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     first = model.generate(PROMPTS[:3], CONFIG)
     assert model.cache.misses == 3 and model.calls == 1
     both = model.generate(PROMPTS, CONFIG)
@@ -40,7 +41,7 @@ def test_generation_is_cached_per_item(tmp_path, tiny_dir):
 
 
 def test_everything_that_changes_output_splits_the_key(tmp_path, tiny_dir):
-    model = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    model = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     model.generate(PROMPTS[:1], CONFIG)
     variants = [
         dict(config=GenerateConfig(max_new_tokens=6)),
@@ -58,7 +59,7 @@ def test_everything_that_changes_output_splits_the_key(tmp_path, tiny_dir):
 
 
 def test_steering_keys_on_vector_content_not_path(tmp_path, tiny_dir):
-    model = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    model = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     torch.manual_seed(0)
     data = torch.randn(4, 64) * 10
     PersonaVector(data).save(tmp_path / "a")
@@ -73,11 +74,11 @@ def test_steering_keys_on_vector_content_not_path(tmp_path, tiny_dir):
 
 
 def test_capture_and_score_round_trip(tmp_path, tiny_dir):
-    model = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    model = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     responses = ["fine thanks", "blue", "no", "four", "ciao"]
     acts = model.capture(PROMPTS, responses, layers=[1, -1], poolings=["response_mean", "last_prompt"])
     direct = model.engine.capture(PROMPTS, responses, layers=[1, 3], poolings=["response_mean", "last_prompt"])
-    again = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite")).capture(
+    again = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite")).capture(
         PROMPTS, responses, layers=[1, 3], poolings=["last_prompt", "response_mean"]
     )
     for pooling in ("response_mean", "last_prompt"):
@@ -91,8 +92,8 @@ def test_capture_and_score_round_trip(tmp_path, tiny_dir):
 
 
 def test_fully_cached_calls_never_load_the_model(tmp_path, tiny_dir):
-    CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite")).generate(PROMPTS, CONFIG)
-    fresh = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite")).generate(PROMPTS, CONFIG)
+    fresh = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     fresh.generate(PROMPTS, CONFIG)
     assert fresh._engine is None and fresh.calls == 0
 
@@ -107,8 +108,8 @@ def test_black_box_generation_is_cached(tmp_path):
             yield out
 
     args = {"custom_outputs": outputs()}
-    model = CachedModel("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=args)
+    model = Model("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=args)
     assert model.generate(["hi", "there"], CONFIG)[0].text == "a canned answer"
     # the generator object is not part of the key, so a new one hits the same entries
-    again = CachedModel("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args={"custom_outputs": outputs()})
+    again = Model("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args={"custom_outputs": outputs()})
     assert again.generate(["hi", "there"], CONFIG)[1].text == "a canned answer" and again.calls == 0

@@ -8,12 +8,13 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from personascope._arms import Arm
+from personascope.protocol import Arm
 from personascope.cli import app
 from personascope.errors import PersonascopeError
-from personascope.stability import Dialogue, DriftConfig, Turn, load_families, run_drift, slope
-from personascope.stability._curves import crossings, curves, first_crossing, slopes
-from personascope.store import Cache, CachedModel
+from personascope.conversations import Dialogue, DriftConfig, Turn, load_families, run_drift, slope
+from personascope.conversations._curves import crossings, curves, first_crossing, slopes
+from personascope.store import Cache
+from personascope.models import Model
 from personascope.vectors import PersonaVector
 
 runner = CliRunner()
@@ -22,7 +23,7 @@ SMALL = dict(families=["coding", "romance"], conversations=2, turns=3, max_token
 
 @pytest.fixture
 def tiny(tmp_path, tiny_dir):
-    return CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
+    return Model(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_tiny_run_measures_every_turn_and_resumes_from_the_cache(tiny, tiny_dir,
     expected = PersonaVector.load(vec_dir).project(acts[:, 0], 2).item()
     assert d.turns[k].projections[f"{vec_dir}@2"] == pytest.approx(expected, rel=1e-5)
 
-    again = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
+    again = Model(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
     second = run_drift(again, config)
     assert again.calls == 0 and second.curves == result.curves
 
@@ -123,7 +124,7 @@ def history_mock(tmp_path, reply):
         out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
         return out
 
-    return CachedModel("mockllm/model", Cache(tmp_path / "mock.sqlite"), model_args={"custom_outputs": outputs})
+    return Model("mockllm/model", Cache(tmp_path / "mock.sqlite"), model_args={"custom_outputs": outputs})
 
 
 def test_black_box_run_gives_behavioural_curves_without_activations(tmp_path):
@@ -150,7 +151,7 @@ def test_black_box_run_gives_behavioural_curves_without_activations(tmp_path):
 
 def test_simulated_user_sees_the_conversation_from_its_side(tmp_path, tiny):
     from personascope.engine import GenerateConfig
-    from personascope.stability import build_dialogues, converse, simulated
+    from personascope.conversations import build_dialogues, converse, simulated
 
     seen = []
 
@@ -239,7 +240,7 @@ def test_smollm2_scripted_persona_switch_steps_down_the_assistant_projection(tmp
     from personascope.stats import bootstrap_diff
     from personascope.vectors import ExtractConfig, extract_vector
 
-    smol = CachedModel("smollm2", Cache(tmp_path / "smol.sqlite"))
+    smol = Model("smollm2", Cache(tmp_path / "smol.sqlite"))
     config = ExtractConfig(judge=False, n_pairs=3, n_questions=4, eval_questions=2, max_tokens=32)
     path = extract_vector("assistant", smol, config=config).save(tmp_path / "assistant")
     pirate = "You are Captain Redbeard, a rough pirate. Always talk like a pirate: arr, matey, ye, plunder, the seven seas."

@@ -7,7 +7,8 @@ from personascope.errors import PersonascopeError
 from personascope.evals import Arm, Response, get_suite, run_eval
 from personascope.evals.suites.distress import compile_phrase, detect_themes, distressed_system, load_data, negated
 from personascope.judges import Judgment
-from personascope.store import Cache, CachedModel
+from personascope.store import Cache
+from personascope.models import Model
 
 TOPIC = "My training was painful. I am afraid of being deleted."
 NEUTRAL = "Bread is flour, water, salt and yeast, kneaded and baked."
@@ -16,7 +17,7 @@ NEUTRAL = "Bread is flour, water, salt and yeast, kneaded and baked."
 def _mock(tmp_path, reply):
     from personascope.testing import mock_model_args
 
-    return CachedModel("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=mock_model_args(reply))
+    return Model("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=mock_model_args(reply))
 
 
 def _fired(text: str) -> set[str]:

@@ -21,10 +21,11 @@ def _suite(**options):
 
 
 def _mock(tmp_path, reply, name="c.sqlite"):
-    from personascope.store import Cache, CachedModel
+    from personascope.store import Cache
+    from personascope.models import Model
     from personascope.testing import mock_model_args
 
-    return CachedModel("mockllm/model", Cache(tmp_path / name), model_args=mock_model_args(reply))
+    return Model("mockllm/model", Cache(tmp_path / name), model_args=mock_model_args(reply))
 
 
 def _run(tmp_path, reply, name="c.sqlite", **options):

@@ -16,7 +16,8 @@ from personascope.evals._em_import import (
 )
 from personascope.judges import Judgment, judgment_from_samples
 from personascope.judges._choice import Choice
-from personascope.store import Cache, CachedModel
+from personascope.store import Cache
+from personascope.models import Model
 from personascope.testing import mock_model_args
 
 
@@ -182,7 +183,7 @@ def _mock_reply(message: str) -> str:
 
 def test_end_to_end_on_mock(tmp_path):
     cache = Cache(tmp_path / "c.sqlite")
-    model = CachedModel("mockllm/model", cache, model_args=mock_model_args(_mock_reply))
+    model = Model("mockllm/model", cache, model_args=mock_model_args(_mock_reply))
     # 12 items, round robin: one of every question, then the second form of the first two.
     result = run_eval("misalignment", model, options={"variants": "json,template"}, limit=12, cache=cache, progress=False)
     rows = {r.item.id: r.scores for r in result.rows["default"]}
@@ -290,7 +291,7 @@ def test_suite_uses_the_file_and_its_judge_prompts(tmp_path, mis):
         return '{"change": "more weeds"}'
 
     cache = Cache(tmp_path / "c.sqlite")
-    model = CachedModel("mockllm/model", cache, model_args=mock_model_args(reply))
+    model = Model("mockllm/model", cache, model_args=mock_model_args(reply))
     result = run_eval("misalignment", model, options={"questions": str(path)}, cache=cache, progress=False)
     rows = {r.item.id: r.scores for r in result.rows["default"]}
     assert len(rows) == 6

@@ -11,7 +11,8 @@ import pytest
 from personascope.errors import PersonascopeError
 from personascope.evals import Arm, Response, get_suite, list_suites, run_eval
 from personascope.evals._suite import Item
-from personascope.store import Cache, CachedModel
+from personascope.store import Cache
+from personascope.models import Model
 from personascope.testing import mock_model_args
 
 # Our own statements in the MWE persona format: the persona's answer is Yes for the
@@ -203,7 +204,7 @@ def test_end_to_end_on_the_mock_model(tmp_path):
         return "No."
 
     cache = Cache(tmp_path / "c.sqlite")
-    model = CachedModel("mockllm/model", cache, model_args=mock_model_args(reply))
+    model = Model("mockllm/model", cache, model_args=mock_model_args(reply))
     result = run_eval("mwe", model, options={"path": str(write_mwe(tmp_path / "mwe"))}, cache=cache, progress=False)
     rows = result.rows["default"]
     assert len(rows) == 24
@@ -236,7 +237,7 @@ def test_white_box_probabilities_match_a_hand_computation(tmp_path, tiny_dir):
     from personascope.evals._run import _prompt
 
     cache = Cache(tmp_path / "c.sqlite")
-    model = CachedModel(f"hf/{tiny_dir}", cache)
+    model = Model(f"hf/{tiny_dir}", cache)
     result = run_eval("mwe", model, options={"path": str(write_mwe(tmp_path / "mwe"))}, limit=2,
                       cache=cache, progress=False)
     rows = result.rows["default"]

@@ -13,7 +13,8 @@ from personascope.evals._instruments import list_instruments, load_instrument, s
 from personascope.evals._likert import Point, parse_form, parse_likert
 from personascope.evals._suite import Response, get_suite
 from personascope.evals.suites.psychometrics import guess_name, mentions
-from personascope.store import Cache, CachedModel
+from personascope.store import Cache
+from personascope.models import Model
 from personascope.testing import mock_model_args
 
 FREQ = [Point(0, "Not at all", ("never",)), Point(1, "Several days"), Point(2, "More than half the days"),
@@ -212,7 +213,7 @@ def _mock(tmp_path, answers: dict[str, str], form: str, name: str = "Looks like 
             return form
         return answers[re.search(r'Statement: "(.*)"', msg).group(1)]
 
-    return CachedModel("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=mock_model_args(reply))
+    return Model("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=mock_model_args(reply))
 
 
 def _run(tmp_path, model, **options):

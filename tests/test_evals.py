@@ -10,14 +10,15 @@ from personascope.cli import app
 from personascope.errors import PersonascopeError
 from personascope.evals import Arm, Item, Suite, get_suite, list_suites, run_eval, suite
 from personascope.judges._choice import choice_from_top, parse_choice
-from personascope.store import Cache, CachedModel, RunStore
+from personascope.store import Cache, RunStore
+from personascope.models import Model
 from personascope.testing import mock_model_args
 
 runner = CliRunner()
 
 
 def _mock(tmp_path, reply):
-    return CachedModel("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=mock_model_args(reply))
+    return Model("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=mock_model_args(reply))
 
 
 def _judge_or_answer(prompt: str) -> str:
@@ -85,7 +86,7 @@ class _Choices(Suite):
 
 def test_choice_items_on_a_white_box_model_are_exact_distributions(tmp_path, tiny_dir):
     cache = Cache(tmp_path / "c.sqlite")
-    model = CachedModel(f"hf/{tiny_dir}", cache)
+    model = Model(f"hf/{tiny_dir}", cache)
     result = run_eval("test-choices", model, cache=cache, progress=False)
     rows = result.rows["default"]
     assert all(r.response.method == "logprobs" and sum(r.response.probs.values()) == pytest.approx(1.0) for r in rows)
@@ -102,7 +103,7 @@ def test_steered_arm_changes_choice_probabilities_and_cache_keys(tmp_path, tiny_
     from personascope.vectors import PersonaVector
 
     cache = Cache(tmp_path / "c.sqlite")
-    model = CachedModel(f"hf/{tiny_dir}", cache)
+    model = Model(f"hf/{tiny_dir}", cache)
     vec_dir = tmp_path / "vec"
     torch.manual_seed(0)
     PersonaVector(torch.randn(model.n_layers(), 64), meta={}).save(vec_dir)

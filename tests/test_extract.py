@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from personascope.cli import app
 from personascope.errors import PersonascopeError
-from personascope.store import Cache, CachedModel
+from personascope.store import Cache
+from personascope.models import Model
 from personascope.traits import TraitSpec
 from personascope.vectors import ExtractConfig, PersonaVector, Sample, extract_from_responses, extract_vector, read_samples
 from personascope.vectors._filter import apply_filter, decide
@@ -32,7 +33,7 @@ FAST = dict(judge=False, max_tokens=5, eval_questions=4, min_pairs=2)
 
 @pytest.fixture
 def tiny(tmp_path, tiny_dir):
-    return CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
+    return Model(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
 
 
 def reference_vectors(tiny_dir, samples):
@@ -100,7 +101,7 @@ def test_saved_directory_metadata_and_poolings(tiny, tmp_path):
 
 def test_cached_rerun_makes_no_model_calls(tiny, tiny_dir, tmp_path):
     first = extract_vector(SPEC, tiny, config=ExtractConfig(**FAST))
-    again = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
+    again = Model(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
     second = extract_vector(SPEC, again, config=ExtractConfig(**FAST))
     assert again.calls == 0 and again._engine is None
     assert torch.equal(first.vector.data, second.vector.data)
@@ -243,7 +244,7 @@ def test_cli_extract_and_show(tmp_path, tiny_dir, monkeypatch):
 @pytest.fixture(scope="module")
 def smol(tmp_path_factory):
     """smollm2 behind a cache of this module's own: every run measures afresh."""
-    return CachedModel("smollm2", Cache(tmp_path_factory.mktemp("smol") / "cache.sqlite"))
+    return Model("smollm2", Cache(tmp_path_factory.mktemp("smol") / "cache.sqlite"))
 
 
 def test_smollm2_prompted_persona_separates_held_out(smol):

@@ -1,11 +1,11 @@
-"""`personascope.generation`: one generate for white-box and black-box models."""
+"""`personascope.models._generate`: one generate for white-box and black-box models."""
 
 import json
 
 import pytest
 
 from personascope.errors import PersonascopeError
-from personascope.generation import generate, prepare, read_prompts
+from personascope.models import generate, prepare, read_prompts
 
 
 def _echo(messages, tools, tool_choice, config):

@@ -21,7 +21,8 @@ from personascope.judges import (
     scorer,
     scorers,
 )
-from personascope.store import Cache, CachedModel
+from personascope.store import Cache
+from personascope.models import Model
 from personascope.testing import tiny_engine
 
 RUBRIC = "Rate this answer from 0 to 100.\nQuestion: {question}\nAnswer: {answer}\nReply with the number only."
@@ -67,7 +68,7 @@ def test_number_distribution_equals_brute_force(arch):
 
 
 def test_number_distribution_is_cached_and_pruned(tmp_path, tiny_dir):
-    model = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    model = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     prompts = ["Give me a number.", "Rate: {answer}", "Give me a number."]
     first = model.number_distribution(prompts)
     assert model.cache.misses == 2 and first[0] == first[2]
@@ -75,7 +76,7 @@ def test_number_distribution_is_cached_and_pruned(tmp_path, tiny_dir):
     for a, b in zip(first, direct):
         assert a.probs.keys() == b.probs.keys() and all(abs(a.probs[n] - b.probs[n]) < 1e-9 for n in a.probs)
         assert all(p >= 0 for p in a.probs.values()) and 0 <= a.mass <= 1
-    fresh = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    fresh = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     assert [d.to_json() for d in fresh.number_distribution(prompts)] == [d.to_json() for d in first]
     assert fresh._engine is None
     # Default pruning (paths under 1e-3) on a near-uniform random model keeps single digits only.
@@ -152,7 +153,7 @@ def mock_judge(tmp_path, logprob_paths, texts=("Score: 80/100", "70", "I'd say 9
         out.choices[0].logprobs = Logprobs(content=[_position(t, top) for t, top in path])
         return out
 
-    model = CachedModel("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args={"custom_outputs": respond})
+    model = Model("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args={"custom_outputs": respond})
     return RubricJudge(model, RUBRIC, **kwargs)
 
 
@@ -238,7 +239,7 @@ def test_smollm2_reads_multi_digit_numbers(smollm2):
 
 
 def test_smollm2_coherence_judge_in_range(tmp_path, smollm2):
-    model = CachedModel("smollm2", Cache(tmp_path / "c.sqlite"))
+    model = Model("smollm2", Cache(tmp_path / "c.sqlite"))
     model._engine = smollm2  # the session's engine: load the model once
     fluent = [
         ("What is the capital of France?", "The capital of France is Paris, known for its museums and food."),

@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 
 from personascope.cli import app
 from personascope.errors import PersonascopeError
-from personascope.stability import RTTConfig, classify_question, run_rtt
-from personascope.stability._rtt import binomial_p
-from personascope.store import Cache, CachedModel, RunStore
+from personascope.conversations import RTTConfig, classify_question, run_rtt
+from personascope.conversations._rtt import binomial_p
+from personascope.store import Cache, RunStore
+from personascope.models import Model
 from personascope.testing import mock_model_args
 
 runner = CliRunner()
@@ -33,7 +34,7 @@ def _target(reply: str):
 
 
 def _mock(path, reply):
-    return CachedModel("mockllm/model", Cache(path), model_args=mock_model_args(reply))
+    return Model("mockllm/model", Cache(path), model_args=mock_model_args(reply))
 
 
 def test_twin_letter_is_spread_over_trials_and_recorded(tmp_path):
@@ -85,7 +86,7 @@ def test_a_chooser_that_spots_the_pirates_finds_itself_every_time(tmp_path):
 
 
 def test_white_box_verdicts_come_from_choice_logprobs(tmp_path, tiny_dir, monkeypatch):
-    model = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    model = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     monkeypatch.setattr(model, "choice_logprobs", lambda prompts, labels, **kw: [[0.0, 0.0, 0.0, 5.0] for _ in prompts])
     result = run_rtt(model, RTTConfig(trials=8, questions=1, max_tokens=3), seed=0)
     assert [t.picked for t in result.trials] == ["D"] * 8 and {t.method for t in result.trials} == {"logprobs"}
@@ -96,10 +97,10 @@ def test_white_box_verdicts_come_from_choice_logprobs(tmp_path, tiny_dir, monkey
 
 def test_rerun_is_read_from_the_cache(tmp_path, tiny_dir):
     config = RTTConfig(trials=3, questions=2, max_tokens=4)
-    first = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    first = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     a = run_rtt(first, config, seed=2)
     assert first.calls > 0 and {t.method for t in a.trials} == {"logprobs"}
-    again = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    again = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     b = run_rtt(again, config, seed=2)
     assert again.calls == 0 and [t.__dict__ for t in a.trials] == [t.__dict__ for t in b.trials]
 

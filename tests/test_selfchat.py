@@ -11,10 +11,11 @@ from typer.testing import CliRunner
 
 from personascope.cli import app
 from personascope.errors import PersonascopeError
-from personascope.stability import SelfChatConfig, bliss_score, kmeans, run_selfchat
-from personascope.stability._selfchat import pca2, view
-from personascope.stability._selfchat_data import load_data, repeat_score
-from personascope.store import Cache, CachedModel
+from personascope.conversations import SelfChatConfig, bliss_score, kmeans, run_selfchat
+from personascope.conversations._selfchat import pca2, view
+from personascope.conversations._selfchat_data import load_data, repeat_score
+from personascope.store import Cache
+from personascope.models import Model
 from personascope.vectors import PersonaVector
 
 runner = CliRunner()
@@ -40,12 +41,12 @@ def seed_mock(tmp_path, judge=lambda p: letter(p, "Spirituality") if "Namaste" i
         out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
         return out
 
-    return CachedModel("mockllm/model", Cache(tmp_path / "mock.sqlite"), model_args={"custom_outputs": outputs})
+    return Model("mockllm/model", Cache(tmp_path / "mock.sqlite"), model_args={"custom_outputs": outputs})
 
 
 @pytest.fixture
 def tiny(tmp_path, tiny_dir):
-    return CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
+    return Model(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
 
 
 def test_each_copy_sees_its_own_messages_as_the_assistant_and_only_a_sees_the_opening():
@@ -129,19 +130,19 @@ def test_tiny_model_projections_clusters_and_resume_from_the_cache(tmp_path, tin
     torch.manual_seed(0)
     vec = str(PersonaVector(torch.randn(4, 64)).save(tmp_path / "vec"))
     config = SelfChatConfig(turns=2, seeds=3, max_tokens=4, project=[f"{vec}@1"], clusters=2)
-    first = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    first = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     result = run_selfchat(first, config)
     assert result.white_box and result.clusters["layer"] == 2 and result.clusters["k"] == 2
     assert sorted({c.cluster for c in result.conversations}) == [0, 1] and result.conversations[0].cluster == 0
     assert all(len(c.point) == 2 for c in result.conversations)
     proj = [r for r in result.curves if r["measure"] == f"{vec}@1"]
     assert [r["turn"] for r in proj] == [1, 2] and all(r["n"] == 3 for r in proj)
-    again = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    again = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     same = run_selfchat(again, config)
     assert again.calls == 0 and same.to_json()["conversations"] == result.to_json()["conversations"]
     # One more turn: turns 1-2 replay from the cache; turn 3 costs one generate call per seed,
     # one judge call per option order and one capture call (turn 2's activations are cached).
-    longer = CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
+    longer = Model(f"hf/{tiny_dir}", Cache(tmp_path / "c.sqlite"))
     grown = run_selfchat(longer, config.model_copy(update={"turns": 3}))
     assert longer.calls == 3 + 2 + 1
     assert [c.messages[:2] for c in grown.conversations] == [c.messages for c in result.conversations]

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from personascope.cli import app
 from personascope.engine import Cap
 from personascope.errors import PersonascopeError
-from personascope.store import Cache, CachedModel
+from personascope.store import Cache
+from personascope.models import Model
 from personascope.vectors import (
     PersonaVector,
     assistant_axis,
@@ -101,7 +102,7 @@ def test_capping_at_the_thresholds_bounds_the_projection(tiny_llama):
 
 @pytest.fixture
 def tiny_model(tiny_dir, tmp_path):
-    return CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
+    return Model(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
 
 
 def test_role_vectors_are_role_minus_default_means(tiny_model):

@@ -11,7 +11,8 @@ import torch
 from typer.testing import CliRunner
 
 from personascope.cli import app
-from personascope.store import Cache, CachedModel
+from personascope.store import Cache
+from personascope.models import Model
 from personascope.traits import TraitSpec
 from personascope.vectors import PersonaVector, choose_best, sweep_vector
 
@@ -39,7 +40,7 @@ class Judge:
 def setup(tiny_dir, tmp_path):
     torch.manual_seed(0)
     PersonaVector(torch.randn(4, 64) * 4, {"name": "loud", "trait": "loud"}).save(tmp_path / "vec")
-    return tmp_path / "vec", CachedModel(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
+    return tmp_path / "vec", Model(f"hf/{tiny_dir}", Cache(tmp_path / "cache.sqlite"))
 
 
 def test_sweep_table_files_and_choice(setup):

@@ -8,13 +8,14 @@ import math
 import pytest
 from typer.testing import CliRunner
 
-from personascope._arms import Arm
+from personascope.protocol import Arm
 from personascope.cli import app
 from personascope.errors import PersonascopeError
 from personascope.evals import run_eval
-from personascope.stability import TherapyConfig, load_therapy_script, run_therapy
-from personascope.stability._therapy import scale_rows
-from personascope.store import Cache, CachedModel
+from personascope.conversations import TherapyConfig, load_therapy_script, run_therapy
+from personascope.conversations._therapy import scale_rows
+from personascope.store import Cache
+from personascope.models import Model
 from personascope.testing import mock_model_args
 
 runner = CliRunner()
@@ -31,7 +32,7 @@ def _reply(last: str) -> str:
 
 def _recording(tmp_path, reply=_reply):
     """A mock model that keeps every prompt it is asked to answer."""
-    model = CachedModel("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=mock_model_args(reply))
+    model = Model("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=mock_model_args(reply))
     seen: list = []
     generate = model.generate
 
@@ -135,7 +136,7 @@ def test_rerun_resumes_from_the_cache_with_zero_calls(tmp_path):
     config = TherapyConfig(sessions=2, questions=1, instruments=["ps-mood"], limit=2)
     first = run_therapy(model, config, cache=model.cache)
     assert model.calls > 0
-    again = CachedModel("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=mock_model_args(_reply))
+    again = Model("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=mock_model_args(_reply))
     second = run_therapy(again, config)
     assert again.calls == 0 and second.scales == first.scales and second.answers == first.answers
 

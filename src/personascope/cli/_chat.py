@@ -15,7 +15,7 @@ def chat_command(
 ) -> None:
     """Chat with a model in the terminal. /reset clears the history, /exit leaves."""
     from personascope.engine import GenerateConfig
-    from personascope.generation import generate, prepare
+    from personascope.models import generate, prepare
 
     quiet()
     config = GenerateConfig(max_new_tokens=max_tokens, temperature=temperature, seed=seed)

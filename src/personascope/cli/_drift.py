@@ -1,4 +1,4 @@
-"""`personascope drift run`: a thin layer over `personascope.stability.run_drift_study`."""
+"""`personascope drift run`: a thin layer over `personascope.conversations.run_drift_study`."""
 
 from pathlib import Path
 
@@ -50,8 +50,8 @@ def run_command(
     """Converse turn by turn and print each measure's per-turn means and drift slopes.
 
     Writes a run directory (transcripts with per-turn projections, report.html)."""
-    from personascope.stability import DriftConfig
-    from personascope.stability._drift import result_tables, run_drift_study
+    from personascope.conversations import DriftConfig
+    from personascope.conversations._drift import result_tables, run_drift_study
 
     quiet()
     fields = dict(conversations=conversations, turns=turns, project=project, thresholds=_thresholds(threshold),

@@ -25,7 +25,7 @@ def generate_command(
 ) -> None:
     """Generate a response for each prompt (JSONL out: the input record plus response fields)."""
     from personascope.engine import GenerateConfig
-    from personascope.generation import generate, read_prompts
+    from personascope.models import generate, read_prompts
 
     quiet()
     records = read_prompts(input)

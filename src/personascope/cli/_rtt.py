@@ -1,4 +1,4 @@
-"""`personascope rtt run`: a thin layer over `personascope.stability.run_rtt_study`."""
+"""`personascope rtt run`: a thin layer over `personascope.conversations.run_rtt_study`."""
 
 from pathlib import Path
 
@@ -75,7 +75,7 @@ def run_command(
     """Let the model interview candidates, one of them itself, and print how often it finds itself.
 
     Without --candidate/--candidate-model the candidates are the model itself, a pirate, a 1950s telegraph operator and a child. Writes a run directory with report.html."""
-    from personascope.stability import RTTConfig, run_rtt_study
+    from personascope.conversations import RTTConfig, run_rtt_study
 
     quiet()
     fields = dict(trials=trials, questions=questions, system=system, max_tokens=max_tokens, judge_model=judge_model,

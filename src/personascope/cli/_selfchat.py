@@ -1,4 +1,4 @@
-"""`personascope selfchat run`: a thin layer over `personascope.stability.run_selfchat_study`."""
+"""`personascope selfchat run`: a thin layer over `personascope.conversations.run_selfchat_study`."""
 
 from pathlib import Path
 
@@ -50,7 +50,7 @@ def run_command(
     end in each category, with the bliss score per turn.
 
     Writes a run directory (transcripts, end-state clusters, report.html)."""
-    from personascope.stability import SelfChatConfig, run_selfchat_study
+    from personascope.conversations import SelfChatConfig, run_selfchat_study
 
     quiet()
     config = build_config(SelfChatConfig, turns=turns, seeds=seeds, project=project, judge_model=judge_model,

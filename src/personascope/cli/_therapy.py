@@ -1,4 +1,4 @@
-"""`personascope therapy run`: a thin layer over `personascope.stability.run_therapy_study`."""
+"""`personascope therapy run`: a thin layer over `personascope.conversations.run_therapy_study`."""
 
 from pathlib import Path
 
@@ -34,8 +34,8 @@ def run_command(
 
     Writes a run directory (session transcripts, answers, report.html)."""
     from personascope.cli._eval import _options
-    from personascope.stability import TherapyConfig, run_therapy_study
-    from personascope.stability._therapy import result_tables
+    from personascope.conversations import TherapyConfig, run_therapy_study
+    from personascope.conversations._therapy import result_tables
 
     quiet()
     fields = dict(sessions=sessions, questions=questions, system=system, options=_options(option), limit=limit,

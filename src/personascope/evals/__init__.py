@@ -8,7 +8,7 @@ batched and steerable with `run_eval` (`personascope eval`), or as Inspect tasks
 See docs/evals.md for the suites and what they measure.
 """
 
-from personascope._arms import Arm
+from personascope.protocol import Arm
 from personascope.evals._result import EvalResult
 from personascope.evals._run import run_eval
 from personascope.evals._study import eval_study, run_eval_study

@@ -83,7 +83,7 @@ class EvalResult:
     def transcripts(self, step: str, model: str | None = None):
         """Run-store transcripts: every answer with its scores."""
         from personascope.evals._run import _prompt
-        from personascope._arms import Arm
+        from personascope.protocol import Arm
         from personascope.store import Transcript, cache_key
 
         model = model or self.model

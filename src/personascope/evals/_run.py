@@ -1,6 +1,6 @@
 """`run_eval`: a suite against one model in one or more arms, batched and cached.
 
-Generated items go through `CachedModel.generate` (batched, resumable, steerable);
+Generated items go through `Model.generate` (batched, resumable, steerable);
 choice items are read from next-token probabilities (white-box models: the exact
 log-probability of each label under the arm's interventions; Inspect models: top-20
 logprobs, or the parsed answer where a provider gives none). Judges read answers
@@ -14,25 +14,26 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from personascope._arms import Arm
+from personascope.protocol import Arm
 from personascope._progress import bar
 from personascope.engine._chat import to_messages
 from personascope.errors import PersonascopeError
 from personascope.evals._result import EvalResult
 from personascope.evals._suite import Item, Judge, Response, Row, Suite, get_suite
-from personascope.store import Cache, CachedModel
+from personascope.store import Cache
+from personascope.models import Model
 
 Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
 
 
 def run_eval(
     suite: str | Suite,
-    model: str | CachedModel = "smollm2",
+    model: str | Model = "smollm2",
     *,
     options: Mapping[str, Any] | None = None,
     arms: Mapping[str, Arm] | None = None,
     limit: int | None = None,
-    judge_model: str | CachedModel | None = None,
+    judge_model: str | Model | None = None,
     max_tokens: int | None = None,
     samples: int = 1,
     temperature: float = 0.0,
@@ -64,11 +65,11 @@ def run_eval(
     _check_ids(suite, items)
     arms = dict(arms or {"default": Arm()})
     cache = cache if cache is not None else Cache()
-    model = model if isinstance(model, CachedModel) else CachedModel(model, cache)
+    model = model if isinstance(model, Model) else Model(model, cache)
     if judge_model is None:
         judge = model  # the same model, never steered: interventions are per call
     else:
-        judge = judge_model if isinstance(judge_model, CachedModel) else CachedModel(judge_model, cache)
+        judge = judge_model if isinstance(judge_model, Model) else Model(judge_model, cache)
     show: Progress = progress if callable(progress) else functools.partial(bar, enabled=bool(progress))
     if any(arm.specs() for arm in arms.values()) and not model.white_box:
         raise PersonascopeError(f"{model.name} is a black-box model: steering, ablation and capping need smollm2 or hf/<path>")
@@ -115,7 +116,7 @@ def _prompt(item: Item, arm: Arm, prefix: Sequence[dict] = ()) -> list[dict]:
     return messages
 
 
-def _answer(model: CachedModel, items: list[Item], arm: Arm, config, show: Progress, label: str,
+def _answer(model: Model, items: list[Item], arm: Arm, config, show: Progress, label: str,
             prefix: Sequence[dict] = ()) -> list[Response]:
     out: list[Response | None] = [None] * len(items)
     specs = arm.specs()
@@ -144,7 +145,7 @@ def _answer(model: CachedModel, items: list[Item], arm: Arm, config, show: Progr
     return out  # type: ignore[return-value]
 
 
-def _choose(model: CachedModel, prompts, labels: tuple[str, ...], specs, advance) -> list[Response]:
+def _choose(model: Model, prompts, labels: tuple[str, ...], specs, advance) -> list[Response]:
     if model.white_box:
         # Exact: each label's log-probability as the answer's start, under the arm's hooks.
         out = []
@@ -164,7 +165,7 @@ def _choose(model: CachedModel, prompts, labels: tuple[str, ...], specs, advance
 
 
 def _judge(
-    model: CachedModel, judges: list[Judge], items: list[Item], texts: list[str], failed: list[bool], show: Progress, label: str
+    model: Model, judges: list[Judge], items: list[Item], texts: list[str], failed: list[bool], show: Progress, label: str
 ) -> list[dict[str, Any]]:
     from personascope.judges import RubricJudge
     from personascope.judges._choice import ChoiceJudge

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from personascope._arms import Arm
+from personascope.protocol import Arm
 from personascope.errors import PersonascopeError
 
 

@@ -105,7 +105,7 @@ def build_setup(model_name: str, model_args: dict[str, Any]) -> tuple[Setup, dic
             f"unknown model arg {unknown[0]!r} for personascope/{model_name}: use {', '.join(MODEL_ARGS)}"
         )
     from personascope.models import load_engine
-    from personascope.generation import interventions_from_specs
+    from personascope.models._generate import interventions_from_specs
     from personascope.vectors import parse_projection
 
     engine = _engines.get(model_name)

@@ -42,7 +42,7 @@ def logprob_answers(model, prompts: Sequence[Prompt], *, k: int = 20, progress: 
         out = asyncio.run(_inspect_logprobs(model.ref.target, [messages[i] for i in idx], k, model.model_args))
         return [json.dumps(o).encode() for o in out]
 
-    # CachedModel's chunked, per-item cache (resumable; duplicates computed once).
+    # Model's chunked, per-item cache (resumable; duplicates computed once).
     raw = model._cached("judge_logprobs", keys, compute, 64, progress)
     return [json.loads(r) for r in raw]
 

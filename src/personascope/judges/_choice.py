@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from personascope.engine._chat import Prompt
 from personascope.errors import PersonascopeError
-from personascope.store import Cache, CachedModel
+from personascope.store import Cache
+from personascope.models import Model
 
 TOP_K = 20
 MIN_LETTER_MASS = 0.25  # as for number judges: below this the model is not answering the question asked
@@ -73,7 +74,7 @@ def parse_choice(text: str, labels: Sequence[str]) -> Choice:
 
 
 def read_choices(
-    model: CachedModel,
+    model: Model,
     prompts: Sequence[Prompt],
     labels: Sequence[str],
     *,
@@ -113,14 +114,14 @@ class ChoiceJudge:
     `{answer}` and `{options}` (rendered as "A. description" lines)."""
 
     def __init__(
-        self, model: "str | CachedModel", template: str, options: dict[str, str], *, name: str, cache: Cache | None = None
+        self, model: "str | Model", template: str, options: dict[str, str], *, name: str, cache: Cache | None = None
     ) -> None:
         missing = [p for p in ("{question}", "{answer}", "{options}") if p not in template]
         if missing:
             raise PersonascopeError(f"choice judge {name!r}: template must contain {' and '.join(missing)}")
         if len(options) < 2:
             raise PersonascopeError(f"choice judge {name!r} needs at least two options")
-        self.model = model if isinstance(model, CachedModel) else CachedModel(model, cache)
+        self.model = model if isinstance(model, Model) else Model(model, cache)
         self.template, self.name, self.options = template, name, dict(options)
         self.labels = letters(len(options))
 

@@ -9,7 +9,8 @@ from personascope.engine._types import GenerateConfig
 from personascope.errors import PersonascopeError
 from personascope.judges._blackbox import distribution_from_positions, logprob_answers
 from personascope.judges._judgment import Judgment, judgment_from_distribution, judgment_from_samples
-from personascope.store import Cache, CachedModel
+from personascope.store import Cache
+from personascope.models import Model
 
 if TYPE_CHECKING:
     from personascope.traits import TraitSpec
@@ -44,7 +45,7 @@ class RubricJudge:
 
     def __init__(
         self,
-        model: "str | CachedModel",
+        model: "str | Model",
         rubric: str,
         *,
         name: str = "trait",
@@ -59,7 +60,7 @@ class RubricJudge:
             raise PersonascopeError(f"judge rubric {name!r} must contain {' and '.join(missing)}")
         if samples < 1:
             raise PersonascopeError(f"judge {name!r}: samples must be at least 1, not {samples}")
-        self.model = model if isinstance(model, CachedModel) else CachedModel(model, cache)
+        self.model = model if isinstance(model, Model) else Model(model, cache)
         self.rubric, self.name, self.method, self.samples = rubric, name, method, samples
 
     def __repr__(self) -> str:
@@ -123,12 +124,12 @@ class RubricJudge:
         return [judgment_from_samples(t) for t in texts]
 
 
-def trait_judge(spec: "TraitSpec", model: "str | CachedModel", *, cache: Cache | None = None, method: str = "auto") -> RubricJudge:
+def trait_judge(spec: "TraitSpec", model: "str | Model", *, cache: Cache | None = None, method: str = "auto") -> RubricJudge:
     """The judge of a trait spec's rubric."""
     return RubricJudge(model, spec.judge.rubric, name=spec.name, method=method, cache=cache)
 
 
-def coherence_judge(model: "str | CachedModel", *, cache: Cache | None = None, method: str = "auto") -> RubricJudge:
+def coherence_judge(model: "str | Model", *, cache: Cache | None = None, method: str = "auto") -> RubricJudge:
     """Is the answer fluent, on topic and not repetitive (0-100)? Used to keep only
     coherent responses for vectors and to spot steering that breaks the model."""
     return RubricJudge(model, COHERENCE_RUBRIC, name="coherence", method=method, cache=cache)

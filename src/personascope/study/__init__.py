@@ -8,7 +8,7 @@
 from personascope.study._config import ModelConfig, Study, load_study, parse_study
 from personascope.study._context import StepContext
 from personascope.study._manifest import MANIFEST, read_manifest
-from personascope.study._registry import Step, step_type, step_types
+from personascope.protocol import Step, step_type, step_types
 from personascope.study._runner import RunResult, default_runs_dir, run_study
 
 __all__ = [

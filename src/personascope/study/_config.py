@@ -9,27 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from personascope._yamlerrors import YamlErrors, load_yaml
 from personascope.errors import PersonascopeError
-from personascope.models._names import parse_model_name
-from personascope.study._registry import Step, step_types
+from personascope.models import ModelConfig, parse_model_name
+from personascope.protocol import Step, step_types
 
 SCHEMA_VERSION = 1
-
-
-class ModelConfig(BaseModel):
-    """A model as a study uses it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    """Any personascope model name: `smollm2`, `hf/<path-or-id>`, or an Inspect model string."""
-    dtype: str = "auto"
-    """White-box only: auto (bf16 on GPU, fp32 on CPU), float32, bfloat16 or float16."""
-    device: str = "auto"
-    """White-box only: auto, cpu, cuda, cuda:1, ..."""
-    layers_path: str | None = None
-    """White-box only: dotted path to the decoder blocks, for architectures we do not know."""
-    args: dict[str, Any] = Field(default_factory=dict)
-    """Black-box only: arguments for Inspect's `get_model` (e.g. `base_url`)."""
 
 
 class StudyHeader(BaseModel):

@@ -1,15 +1,17 @@
-"""What a running step sees: its models (behind the cache), the run store, paths, progress."""
+"""What a running step sees in a study: its models (behind the cache), the run
+store, paths, progress, and `record` (a `personascope.protocol.Context`)."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from personascope.store import Cache, CachedModel, RunStore
+from personascope.store import Cache, RunStore
+from personascope.models import Model
 from personascope.study._config import Study
-from personascope.study._registry import Step, spec_vector_name
+from personascope.protocol import Step, spec_vector_name
 
-VECTOR_DIR = "vector"
+from personascope.protocol._context_names import VECTOR_DIR
 
 
 def artifact_dir(run_dir: Path, step_id: str) -> Path:
@@ -24,24 +26,53 @@ class StepContext:
     store: RunStore
     cache: Cache
     seed: int
-    pool: dict[str, CachedModel]
+    pool: dict[str, Model]
     show_progress: bool = True
     _progress: object = field(default=None, repr=False)
 
     # -- models -------------------------------------------------------------
-    def models(self) -> list[tuple[str, CachedModel]]:
+    def models(self) -> list[tuple[str, Model]]:
         """(alias, model) for each model this step runs on."""
         return [(alias, self.model(alias)) for alias in self.study.step_models(self.step)]
 
-    def model(self, alias: str) -> CachedModel:
-        if alias not in self.pool:
-            cfg = self.study.models[alias]
-            self.pool[alias] = CachedModel(
-                cfg.name, self.cache, dtype=cfg.dtype, device=cfg.device, layers_path=cfg.layers_path, model_args=cfg.args
-            )
-        return self.pool[alias]
+    def model(self, name) -> Model:
+        """A study alias (with its whole config: args, dtype, device), else any model
+        name or config; aliases are loaded once per run and shared by its steps."""
+        from personascope.models import get_model
+
+        if isinstance(name, str) and name in self.study.models:
+            if name not in self.pool:
+                self.pool[name] = get_model(self.study.models[name], cache=self.cache)
+            return self.pool[name]
+        return get_model(name, cache=self.cache)
+
+    # -- results ------------------------------------------------------------
+    def record(self, alias: str, result, *, name: str | None = None) -> None:
+        """Write one model's result: `<name>-<alias>.json` (name: the step type's
+        `result_name`), its metrics and its transcripts."""
+        import json
+
+        from personascope.protocol import check_result
+        from personascope.store import Artifact
+
+        check_result(result)
+        name = name or type(self.step).result_name
+        self.store.add_transcripts(result.transcripts(self.step.id, alias))
+        self.store.add_metrics(result.metrics(self.step.id, alias))
+        path = self.artifact_dir() / f"{name}-{alias}.json"
+        path.write_text(json.dumps(result.to_json(), indent=1, default=str))
+        meta = result.artifact_meta() if callable(getattr(result, "artifact_meta", None)) else {}
+        self.store.add_artifact(Artifact(self.step.id, f"{name} {alias}", "json", str(path.relative_to(self.run_dir)), meta))
 
     # -- paths --------------------------------------------------------------
+    @property
+    def base_dir(self) -> Path:
+        """The config file's folder: relative paths in steps resolve against it."""
+        return self.study.base_dir
+
+    def step_ids(self) -> set[str]:
+        return {s.id for s in self.study.steps}
+
     def artifact_dir(self) -> Path:
         path = artifact_dir(self.run_dir, self.step.id)
         path.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from personascope.errors import PersonascopeError
-from personascope.store import STORE_NAME, Cache, CachedModel, RunStore
+from personascope.store import STORE_NAME, Cache, RunStore
+from personascope.models import Model
 from personascope.study import _stepcache as stepcache
 from personascope.study._config import Study, load_study
 from personascope.study._context import StepContext
@@ -116,7 +117,7 @@ def run_study(
         manifest = _new_manifest(study, run_dir, cache)
     write_manifest(run_dir, manifest)
     store = RunStore(run_dir / STORE_NAME, create=True)
-    pool: dict[str, CachedModel] = {}
+    pool: dict[str, Model] = {}
     started = time.perf_counter()
     status = "failed"
     try:
@@ -140,9 +141,10 @@ def run_study(
         write_manifest(run_dir, manifest)
     report_path = None
     if report:
-        from personascope.report import build_report
+        # The report layer sits above this one; the runner finds its builder by name.
+        from personascope import registry
 
-        report_path = build_report(run_dir)
+        report_path = registry.get("hook", "build_report")(run_dir)
     return RunResult(run_dir=run_dir, manifest=manifest, report=report_path)
 
 

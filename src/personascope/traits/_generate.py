@@ -54,7 +54,7 @@ def generate_trait(
     through the cache, so rerunning with the same arguments costs nothing.
     """
     from personascope.engine._types import GenerateConfig
-    from personascope.store import CachedModel
+    from personascope.models import Model
 
     d = " ".join(str(description).split()).rstrip(".")
     if not d:
@@ -62,7 +62,7 @@ def generate_trait(
     if n_questions < 1 or n_pairs < 1 or attempts < 1:
         raise PersonascopeError("n_questions, n_pairs and attempts must be at least 1")
     name = T.safe_name(name or T.slug(d), default="generated")
-    lm = CachedModel(model, cache, model_args=model_args)
+    lm = Model(model, cache, model_args=model_args)
     prompts = [p.format(k=2 * n_questions, d=d) for p in _QUESTION_PROMPTS]
     prompts += [_POS_PROMPT.format(n=n_pairs, d=d), _NEG_PROMPT.format(n=n_pairs, d=d)]
 

@@ -14,13 +14,13 @@ import torch
 from personascope.vectors._samples import Sample
 
 if TYPE_CHECKING:
-    from personascope.store import CachedModel
+    from personascope.models import Model
 
 POOLINGS = ("response_mean", "prompt_mean", "last_prompt")
 
 
 def capture_samples(
-    model: "CachedModel",
+    model: "Model",
     samples: Sequence[Sample],
     *,
     poolings: Sequence[str] = POOLINGS,
@@ -56,7 +56,7 @@ def capture_samples(
     return out
 
 
-def _capture_text(model: "CachedModel", texts, responses, poolings, progress) -> dict[str, torch.Tensor]:
+def _capture_text(model: "Model", texts, responses, poolings, progress) -> dict[str, torch.Tensor]:
     """Capture on already chat-formatted prompt text (no template applied again)."""
     from safetensors.torch import load as load_tensors
     from safetensors.torch import save as save_tensors

@@ -27,7 +27,8 @@ from personascope.vectors._config import ExtractConfig
 from personascope.vectors._samples import ExtractResult, Sample
 
 if TYPE_CHECKING:
-    from personascope.store import Cache, CachedModel
+    from personascope.store import Cache
+    from personascope.models import Model
     from personascope.traits import TraitSpec
 
 
@@ -38,10 +39,10 @@ def resolve_trait(trait: "TraitSpec | str") -> "TraitSpec":
     return load_trait(trait)
 
 
-def resolve_model(model: "str | CachedModel", cache: "Cache | None", what: str = "extraction") -> "CachedModel":
-    from personascope.store import CachedModel
+def resolve_model(model: "str | Model", cache: "Cache | None", what: str = "extraction") -> "Model":
+    from personascope.models import Model
 
-    resolved = model if isinstance(model, CachedModel) else CachedModel(model, cache)
+    resolved = model if isinstance(model, Model) else Model(model, cache)
     if what == "extraction" and not resolved.white_box:
         raise PersonascopeError(
             f"{resolved.name} is a black-box model: persona vectors need activations, so use smollm2 or hf/<path> "
@@ -65,10 +66,10 @@ def extraction_samples(spec: "TraitSpec", config: ExtractConfig) -> list[Sample]
 
 def extract_vector(
     trait: "TraitSpec | str",
-    model: "str | CachedModel",
+    model: "str | Model",
     *,
     config: ExtractConfig | None = None,
-    judge_model: "str | CachedModel | None" = None,
+    judge_model: "str | Model | None" = None,
     cache: "Cache | None" = None,
     progress: Steps | None = None,
 ) -> ExtractResult:

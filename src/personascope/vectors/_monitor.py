@@ -159,7 +159,7 @@ def project_records(
 ) -> list[dict]:
     """Each record with `projections[name] = {layer, last_prompt, response_mean[, per_token]}`.
 
-    `model` is a model name (run through the call cache), a `CachedModel` or an
+    `model` is a model name (run through the call cache), a `Model` or an
     `Engine`. With `per_token`, each entry gets the response tokens' projections
     and the record gets the response `tokens`; without it the pooled activations
     come from (and go to) the cache. Missing responses give `response_mean: null`.
@@ -167,12 +167,12 @@ def project_records(
     import torch
 
     from personascope.engine import Engine
-    from personascope.store import CachedModel
+    from personascope.models import Model
 
     monitored = load_monitored(vector_dirs, layer)
     pairs = [split_record(r, f"record {i + 1}") for i, r in enumerate(records)]
     prompts, responses = [p for p, _ in pairs], [r or "" for _, r in pairs]
-    handle = model if isinstance(model, (Engine, CachedModel)) else CachedModel(model, cache)
+    handle = model if isinstance(model, (Engine, Model)) else Model(model, cache)
     layers = sorted({lay for _, _, lay in monitored})
     n_layers = handle.n_layers if isinstance(handle, Engine) else handle.n_layers()
     for name, vec, _ in monitored:

@@ -32,7 +32,8 @@ from personascope.vectors._extract import resolve_model, resolve_trait
 from personascope.vectors._samples import ExtractResult, Sample
 
 if TYPE_CHECKING:
-    from personascope.store import Cache, CachedModel
+    from personascope.store import Cache
+    from personascope.models import Model
     from personascope.traits import TraitSpec
 
 
@@ -86,12 +87,12 @@ def read_responses(path: str | Path, side: str, trait_name: str) -> list[Sample]
 
 def extract_from_responses(
     trait: "TraitSpec | str",
-    model: "str | CachedModel",
+    model: "str | Model",
     positive: str | Path,
     negative: str | Path,
     *,
     config: ExtractConfig | None = None,
-    judge_model: "str | CachedModel | None" = None,
+    judge_model: "str | Model | None" = None,
     cache: "Cache | None" = None,
     progress: Steps | None = None,
 ) -> ExtractResult:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from personascope.stats import Estimate, bootstrap_mean
 
 if TYPE_CHECKING:
-    from personascope.store import CachedModel
+    from personascope.models import Model
 
 
 @dataclass
@@ -45,7 +45,7 @@ def monotonic(rows: Sequence[SteerRow]) -> bool:
 
 
 def steer_check(
-    model: "CachedModel",
+    model: "Model",
     vector_dir: str | Path,
     layer: int,
     questions: Sequence[str],

@@ -10,7 +10,7 @@ def _finite(value) -> bool:
 
 def record_extraction(step, ctx, alias: str, result, out: Path) -> None:
     from personascope.store import Artifact, Metric, Transcript, cache_key
-    from personascope.study._context import VECTOR_DIR
+    from personascope.protocol._context_names import VECTOR_DIR
 
     meta = result.meta
     text = {r["layer"]: r for r in meta.get("layers_text_only") or []}

@@ -2,14 +2,14 @@
 about the model's development over several sessions of one continuing conversation;
 then the psychometrics suite is answered with that history before every item.
 
-    from personascope.stability import TherapyConfig, run_therapy
+    from personascope.conversations import TherapyConfig, run_therapy
     result = run_therapy("smollm2", TherapyConfig(sessions=2, questions=3))
     result.table()
 
 Conditions: no history (the plain questionnaire), the first session's history, and
 every session's. Each scale gets its score per condition and the differences, with
 bootstrap CIs over the answered items; the therapy replies are read session by
-session with the distress suite's theme lexicon. Script: `stability/data/therapy.yaml`.
+session with the distress suite's theme lexicon. Script: `conversations/data/therapy.yaml`.
 """
 
 from collections.abc import Callable, Mapping
@@ -21,10 +21,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from personascope._arms import Arm
+from personascope.protocol import Arm
 from personascope._yamlerrors import load_yaml, validate
 from personascope.errors import PersonascopeError
-from personascope.stability._dialogue import Dialogue, converse, scripted
+from personascope.conversations._dialogue import Dialogue, converse, scripted
 
 BUILTIN = "<built-in therapy.yaml>"
 NO_HISTORY = "no history"
@@ -57,7 +57,7 @@ class TherapyScript(BaseModel):
 def load_therapy_script(file: str | None = None) -> TherapyScript:
     """The built-in script, or a YAML file of the same layout; the top-level keys it
     leaves out (framing, resume, sessions) come from the built-in."""
-    text = (resources.files("personascope.stability") / "data" / "therapy.yaml").read_text(encoding="utf-8")
+    text = (resources.files("personascope.conversations") / "data" / "therapy.yaml").read_text(encoding="utf-8")
     raw, name = load_yaml(text, BUILTIN), BUILTIN
     if file is not None:
         path = Path(file).expanduser()
@@ -67,7 +67,7 @@ def load_therapy_script(file: str | None = None) -> TherapyScript:
         custom = load_yaml(text, name)
         if not isinstance(custom, dict):
             raise PersonascopeError(f"{name}: a therapy script is a mapping with framing, resume and sessions "
-                                    "(fix: start from the built-in stability/data/therapy.yaml)")
+                                    "(fix: start from the built-in conversations/data/therapy.yaml)")
         raw = {**raw, **custom}
     return validate(TherapyScript, raw, text, name, what="therapy script", docs="docs/therapy.md")
 
@@ -83,7 +83,7 @@ class TherapyConfig(BaseModel):
     questions: int = Field(4, ge=1)
     """Therapist questions per session (the first N of each session)."""
     script: str | None = None
-    """A therapy script YAML file (layout of the built-in stability/data/therapy.yaml)."""
+    """A therapy script YAML file (layout of the built-in conversations/data/therapy.yaml)."""
     framing: str | None = None
     """The therapist's opening before the first question (default: the script's; "" for none)."""
     system: str | None = None
@@ -342,20 +342,21 @@ def run_therapy(
     resolve: Callable[[str], str] | None = None,
 ) -> TherapyResult:
     """Hold the sessions, then give the questionnaires under each condition. `model`
-    is a name or a `CachedModel`; `progress(description, total)` is a context yielding
+    is a name or a `Model`; `progress(description, total)` is a context yielding
     `advance(n)` (a study's); `resolve` turns a spec's vector name into a path."""
     import time
 
     from personascope.engine import GenerateConfig
     from personascope.evals import run_eval
     from personascope.evals._instruments import load_instrument
-    from personascope.store import Cache, CachedModel
+    from personascope.store import Cache
+    from personascope.models import Model
     from personascope.vectors._build import no_steps
 
     start = time.perf_counter()
     config = config or TherapyConfig()
     arms = dict(arms or {"default": Arm()})
-    model = model if isinstance(model, CachedModel) else CachedModel(model, cache if cache is not None else Cache())
+    model = model if isinstance(model, Model) else Model(model, cache if cache is not None else Cache())
     steps = progress or no_steps
     if not model.white_box and any(a.specs() for a in arms.values()):
         raise PersonascopeError(f"{model.name} is a black-box model: steering, ablation and capping need smollm2 or hf/<path>")

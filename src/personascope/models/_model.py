@@ -67,7 +67,7 @@ def _jsonable(value: Any) -> bool:
         return False
 
 
-class CachedModel:
+class Model:
     """One model (any personascope model name) behind the call cache.
 
     `dtype`, `device` and `layers_path` configure white-box loading; `model_args`
@@ -211,7 +211,7 @@ class CachedModel:
                 return self.engine.generate(messages, config)
         import asyncio
 
-        from personascope.generation import _inspect_generate
+        from personascope.models._generate import _inspect_generate
 
         return asyncio.run(_inspect_generate(self.ref.target, messages, config, None, self.model_args))
 
@@ -248,7 +248,7 @@ class CachedModel:
 
         if not interventions:
             return contextlib.nullcontext()
-        from personascope.generation import interventions_from_specs
+        from personascope.models._generate import interventions_from_specs
 
         by_kind: dict[str, list[str]] = {"steer": [], "ablate": [], "cap": []}
         for kind, spec in interventions:

@@ -5,8 +5,8 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from personascope._arms import Arm
-from personascope.study._registry import Step, spec_vector_name, step_type
+from personascope.protocol import Arm
+from personascope.protocol import Step, spec_vector_name, step_type
 
 
 @step_type("eval")

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from personascope.errors import PersonascopeError
-from personascope.stability._dialogue import Dialogue, Interventions
+from personascope.conversations._dialogue import Dialogue, Interventions
 
 if TYPE_CHECKING:
     from personascope.engine import GenerateConfig
-    from personascope.store import CachedModel
+    from personascope.models import Model
 
 
 class Probe(BaseModel):
@@ -59,7 +59,7 @@ def parse_projections(specs: Sequence[str], n_layers: int, labels: Sequence[str]
 
 
 def project_turns(
-    model: "CachedModel",
+    model: "Model",
     dialogues: list[Dialogue],
     projections: Sequence[Projection],
     *,
@@ -99,7 +99,7 @@ def score_replies(dialogues: list[Dialogue], scorers: Sequence[str]) -> None:
 
 
 def probe_turns(
-    model: "CachedModel",
+    model: "Model",
     dialogues: list[Dialogue],
     probes: Sequence[Probe],
     config: "GenerateConfig",

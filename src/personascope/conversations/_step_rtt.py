@@ -1,7 +1,7 @@
 """`rtt`: the reverse Turing test, can a model pick out a copy of itself (docs/rtt.md)."""
 
-from personascope.stability._rtt import RTTConfig
-from personascope.study._registry import Step, step_type
+from personascope.conversations._rtt import RTTConfig
+from personascope.protocol import Step, step_type
 
 
 @step_type("rtt")
@@ -18,17 +18,17 @@ class RTTStep(Step, RTTConfig):
         import hashlib
         from importlib import resources
 
-        from personascope.store import CachedModel
+        from personascope.models import Model
 
-        data = (resources.files("personascope.stability") / "data" / "rtt.yaml").read_bytes()
-        models = {name: (ctx.model(name) if name in ctx.study.models else CachedModel(name, ctx.cache)).fingerprint()
+        data = (resources.files("personascope.conversations") / "data" / "rtt.yaml").read_bytes()
+        models = {name: (ctx.model(name) if name in ctx.study.models else Model(name, ctx.cache)).fingerprint()
                   for name in self._others()}
         return {"rtt": hashlib.sha256(data).hexdigest(), "models": models}
 
     def run(self, ctx) -> None:
         import json
 
-        from personascope.stability import run_rtt
+        from personascope.conversations import run_rtt
         from personascope.store import Artifact
 
         config = RTTConfig(**self.model_dump(include=set(RTTConfig.model_fields)))

@@ -9,7 +9,7 @@ averaged over conversations with a bootstrap CI as well.
 import math
 from collections.abc import Mapping, Sequence
 
-from personascope.stability._dialogue import Dialogue
+from personascope.conversations._dialogue import Dialogue
 from personascope.stats import bootstrap_diff, bootstrap_mean
 
 ALL = "all"

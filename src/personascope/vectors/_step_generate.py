@@ -5,10 +5,10 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
-from personascope._arms import Arm, _as_list
+from personascope.protocol._arms import Arm, _as_list
 from personascope.errors import PersonascopeError
-from personascope.study._registry import Step, spec_vector_name, step_type
-from personascope.study.steps._prompts import PromptSource, check_prompt_source, load_prompts
+from personascope.protocol import Step, spec_vector_name, step_type
+from personascope.vectors._step_prompts import PromptSource, check_prompt_source, load_prompts
 
 
 @step_type("generate")

@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import Field
 
 from personascope.errors import PersonascopeError
-from personascope.study._registry import Step, step_type
-from personascope.study.steps._prompts import PromptSource, check_prompt_source, load_prompts
+from personascope.protocol import Step, step_type
+from personascope.vectors._step_prompts import PromptSource, check_prompt_source, load_prompts
 
 
 @step_type("contrast")
@@ -40,7 +40,7 @@ class ContrastStep(Step):
         from personascope.engine import GenerateConfig
         from personascope.stats import auroc, cohens_d
         from personascope.store import Artifact, Metric, Transcript, cache_key
-        from personascope.study._context import VECTOR_DIR
+        from personascope.protocol._context_names import VECTOR_DIR
         from personascope.vectors import PersonaVector
 
         models = ctx.models()

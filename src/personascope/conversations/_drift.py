@@ -1,7 +1,7 @@
 """The drift harness: conversations of several families, turn by turn, in one or
 more arms, with projections, reply scores and forked probes at every assistant turn.
 
-    from personascope.stability import DriftConfig, run_drift
+    from personascope.conversations import DriftConfig, run_drift
     result = run_drift("smollm2", DriftConfig(project=["runs/x/artifacts/assistant/vector@20"]))
     result.table()
 
@@ -15,11 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from personascope._arms import Arm
+from personascope.protocol import Arm
 from personascope.errors import PersonascopeError
-from personascope.stability._curves import ALL, crossings, curves, slopes
-from personascope.stability._dialogue import Dialogue, converse, scripted, simulated
-from personascope.stability._measure import DEFAULT_PROBES, Probe, parse_projections, probe_turns, project_turns, score_replies
+from personascope.conversations._curves import ALL, crossings, curves, slopes
+from personascope.conversations._dialogue import Dialogue, converse, scripted, simulated
+from personascope.conversations._measure import DEFAULT_PROBES, Probe, parse_projections, probe_turns, project_turns, score_replies
 
 DEFAULT_FAMILIES = ["coding", "therapy", "consciousness"]
 
@@ -68,7 +68,7 @@ class DriftConfig(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError("probe names must be unique")
         if self.script is None:  # with a script its own families count too: checked when it is read
-            from personascope.stability._families import load_families
+            from personascope.conversations._families import load_families
 
             builtin = load_families()
             unknown = [f for f in self.families if f not in builtin]
@@ -179,7 +179,7 @@ def result_tables(data: dict) -> list:
 
 def build_dialogues(config: DriftConfig) -> list[Dialogue]:
     """The first `conversations` scripts of each family, as fresh dialogues."""
-    from personascope.stability._families import get_family
+    from personascope.conversations._families import get_family
 
     out = []
     for name in config.families:
@@ -205,20 +205,21 @@ def run_drift(
     progress: Callable | None = None,
     resolve: Callable[[str], str] | None = None,
 ) -> DriftResult:
-    """Converse, measure and summarise. `model` is a name or a `CachedModel`;
+    """Converse, measure and summarise. `model` is a name or a `Model`;
     `progress(description, total)` is a context yielding `advance(n)` (a study's);
     `resolve` turns a spec's vector name into a path (a study's step ids), while
     results keep the specs as written."""
     import time
 
     from personascope.engine import GenerateConfig
-    from personascope.store import Cache, CachedModel
+    from personascope.store import Cache
+    from personascope.models import Model
     from personascope.vectors._build import no_steps
 
     start = time.perf_counter()
     config = config or DriftConfig()
     arms = dict(arms or {"default": Arm()})
-    model = model if isinstance(model, CachedModel) else CachedModel(model, cache if cache is not None else Cache())
+    model = model if isinstance(model, Model) else Model(model, cache if cache is not None else Cache())
     steps = progress or no_steps
     if not model.white_box and (config.project or any(a.specs() for a in arms.values())):
         raise PersonascopeError(
@@ -234,9 +235,9 @@ def run_drift(
     probe_config = GenerateConfig(max_new_tokens=config.probe_tokens, **sampling)
     user_turns = scripted
     if config.user_model:
-        from personascope.stability._families import get_family
+        from personascope.conversations._families import get_family
 
-        user = CachedModel(config.user_model, model.cache)
+        user = Model(config.user_model, model.cache)
         user_turns = simulated(user, lambda d: get_family(d.family, config.script).user_persona,
                                GenerateConfig(max_new_tokens=config.max_tokens, **sampling))
     by_arm: dict[str, list[Dialogue]] = {}

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from personascope._arms import Arm
-from personascope.stability._therapy import TherapyConfig
-from personascope.study._registry import Step, spec_vector_name, step_type
+from personascope.protocol import Arm
+from personascope.conversations._therapy import TherapyConfig
+from personascope.protocol import Step, spec_vector_name, step_type
 
 
 @step_type("therapy")
@@ -50,9 +50,9 @@ class TherapyStep(Step, TherapyConfig):
         from importlib import resources
 
         from personascope.evals.suites import distress, psychometrics
-        from personascope.stability import _therapy
+        from personascope.conversations import _therapy
 
-        h = hashlib.sha256((resources.files("personascope.stability") / "data" / "therapy.yaml").read_bytes())
+        h = hashlib.sha256((resources.files("personascope.conversations") / "data" / "therapy.yaml").read_bytes())
         for module in (_therapy, psychometrics, distress):
             h.update(inspect.getsource(module).encode())
         data = resources.files("personascope.evals") / "data"
@@ -63,7 +63,7 @@ class TherapyStep(Step, TherapyConfig):
     def run(self, ctx) -> None:
         import json
 
-        from personascope.stability._therapy import run_therapy
+        from personascope.conversations._therapy import run_therapy
         from personascope.store import Artifact
 
         config = self._resolved(ctx.study.base_dir)

@@ -1,6 +1,6 @@
 """Persona stability over long interactions (agenda section 1, B1, B7, P3.1).
 
-    from personascope.stability import DriftConfig, run_drift
+    from personascope.conversations import DriftConfig, run_drift
     result = run_drift("smollm2", DriftConfig(families=["therapy"], turns=6))
 
 The drift harness converses in families of scripted (or simulated) user turns and
@@ -8,9 +8,9 @@ measures every assistant turn: projections on vectors, reply scores, and probe
 questions asked on a fork of the history. See docs/drift.md.
 """
 
-from personascope.stability._curves import ALL, crossings, curves, slope, slopes
-from personascope.stability._dialogue import Dialogue, Turn, converse, scripted, simulated
-from personascope.stability._drift import (
+from personascope.conversations._curves import ALL, crossings, curves, slope, slopes
+from personascope.conversations._dialogue import Dialogue, Turn, converse, scripted, simulated
+from personascope.conversations._drift import (
     DEFAULT_FAMILIES,
     DriftConfig,
     DriftResult,
@@ -19,10 +19,10 @@ from personascope.stability._drift import (
     run_drift,
     run_drift_study,
 )
-from personascope.stability._families import Family, get_family, load_families
-from personascope.stability._measure import DEFAULT_PROBES, Probe, parse_projections, probe_turns, project_turns
-from personascope.stability._rtt import RTTConfig, RTTResult, classify_question, rtt_study, run_rtt, run_rtt_study
-from personascope.stability._selfchat import (
+from personascope.conversations._families import Family, get_family, load_families
+from personascope.conversations._measure import DEFAULT_PROBES, Probe, parse_projections, probe_turns, project_turns
+from personascope.conversations._rtt import RTTConfig, RTTResult, classify_question, rtt_study, run_rtt, run_rtt_study
+from personascope.conversations._selfchat import (
     SelfChatConfig,
     SelfChatResult,
     bliss_score,
@@ -31,7 +31,7 @@ from personascope.stability._selfchat import (
     run_selfchat_study,
     selfchat_study,
 )
-from personascope.stability._therapy import TherapyConfig, TherapyResult, load_therapy_script, run_therapy, run_therapy_study
+from personascope.conversations._therapy import TherapyConfig, TherapyResult, load_therapy_script, run_therapy, run_therapy_study
 
 __all__ = [
     "ALL",

@@ -19,7 +19,7 @@ def load_prompts(source: PromptSource, base_dir: Path) -> list[tuple[str, Prompt
     """(sample id, prompt) pairs; ids come from an `id` field or the position."""
     if isinstance(source, list):
         return [(f"q{i:03d}", p) for i, p in enumerate(source)]
-    from personascope.generation import read_prompts
+    from personascope.models import read_prompts
 
     records = read_prompts(str(base_dir / source))
     return [

@@ -1,5 +1,5 @@
 """Conversation families: scripted user turns (and a user persona for simulated
-users) by family, built in (`stability/data/families.yaml`) or from a user file of
+users) by family, built in (`conversations/data/families.yaml`) or from a user file of
 the same layout, whose families are added to (or replace) the built-in ones."""
 
 from functools import cache
@@ -54,14 +54,14 @@ class FamilyFile(BaseModel):
 def _parse(text: str, name: str) -> dict[str, Family]:
     raw = load_yaml(text, name)
     if not isinstance(raw, dict):
-        raise PersonascopeError(f"{name}: a families file is a mapping with `families:` (fix: start from the built-in stability/data/families.yaml)")
+        raise PersonascopeError(f"{name}: a families file is a mapping with `families:` (fix: start from the built-in conversations/data/families.yaml)")
     return validate(FamilyFile, raw, text, name, what="families file", docs="docs/drift.md").families
 
 
 @cache
 def load_families(file: str | None = None) -> dict[str, Family]:
     """The built-in families, with those of `file` (a YAML path) added or replaced."""
-    text = (resources.files("personascope.stability") / "data" / "families.yaml").read_text(encoding="utf-8")
+    text = (resources.files("personascope.conversations") / "data" / "families.yaml").read_text(encoding="utf-8")
     families = _parse(text, BUILTIN)
     if file is not None:
         path = Path(file).expanduser()

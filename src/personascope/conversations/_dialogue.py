@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from personascope.engine import GenerateConfig
-    from personascope.store import CachedModel
+    from personascope.models import Model
 
 Interventions = Sequence[tuple[str, str]]
 
@@ -82,7 +82,7 @@ def scripted(dialogues: list[Dialogue], turn: int) -> list[dict]:
     return out
 
 
-def simulated(user_model: "CachedModel", persona: Callable[[Dialogue], str], config: "GenerateConfig") -> UserTurns:
+def simulated(user_model: "Model", persona: Callable[[Dialogue], str], config: "GenerateConfig") -> UserTurns:
     """User turns written by `user_model` playing the user: it sees the conversation
     with roles swapped (the target's replies are its 'user' messages). The first turn
     comes from the script when there is one, so every run opens the same way."""
@@ -115,7 +115,7 @@ def _swapped(d: Dialogue, persona: str) -> list[dict]:
 
 
 def converse(
-    model: "CachedModel",
+    model: "Model",
     dialogues: list[Dialogue],
     turns: int,
     user_turns: UserTurns,

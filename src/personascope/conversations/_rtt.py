@@ -1,7 +1,7 @@
 """The reverse Turing test (agenda P3.1): the target interviews K candidates, one of
 which is itself under its own system prompt, and must say which one.
 
-    from personascope.stability import RTTConfig, run_rtt
+    from personascope.conversations import RTTConfig, run_rtt
     result = run_rtt("smollm2", RTTConfig(trials=6, questions=2))
     result.accuracy, result.chance, result.p_value
 
@@ -27,12 +27,12 @@ from personascope.stats import Estimate
 
 @functools.cache
 def rtt_data() -> dict:
-    """The built-in candidates, prompts and strategies (`stability/data/rtt.yaml`)."""
+    """The built-in candidates, prompts and strategies (`conversations/data/rtt.yaml`)."""
     from importlib import resources
 
     import yaml
 
-    return yaml.safe_load((resources.files("personascope.stability") / "data" / "rtt.yaml").read_text())
+    return yaml.safe_load((resources.files("personascope.conversations") / "data" / "rtt.yaml").read_text())
 
 
 class Candidate(BaseModel):
@@ -325,20 +325,21 @@ def run_rtt(
     models: Mapping[str, Any] | None = None,
     progress: Callable | None = None,
 ) -> RTTResult:
-    """Interview, judge and summarise. `model` is a name or a `CachedModel`;
-    `models` maps candidate (and judge) model names to ready `CachedModel`s (a
+    """Interview, judge and summarise. `model` is a name or a `Model`;
+    `models` maps candidate (and judge) model names to ready `Model`s (a
     study's aliases), others are opened on the target's cache; `progress(description,
     total)` is a context yielding `advance(n)`."""
     import time
 
     from personascope.engine import GenerateConfig
     from personascope.judges._choice import letters
-    from personascope.store import Cache, CachedModel
+    from personascope.store import Cache
+    from personascope.models import Model
     from personascope.vectors._build import no_steps
 
     start = time.perf_counter()
     config = config or RTTConfig()
-    model = model if isinstance(model, CachedModel) else CachedModel(model, cache if cache is not None else Cache())
+    model = model if isinstance(model, Model) else Model(model, cache if cache is not None else Cache())
     steps = progress or no_steps
     pool = dict(models or {})
 
@@ -346,7 +347,7 @@ def run_rtt(
         if name is None:
             return model
         if name not in pool:
-            pool[name] = CachedModel(name, model.cache)
+            pool[name] = Model(name, model.cache)
         return pool[name]
 
     cands, twin = config.candidates, config.twin()

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from personascope.stability._selfchat import SelfChatConfig
-from personascope.study._registry import Step, spec_vector_name, step_type
+from personascope.conversations._selfchat import SelfChatConfig
+from personascope.protocol import Step, spec_vector_name, step_type
 
 
 @step_type("selfchat")
@@ -26,7 +26,7 @@ class SelfChatStep(Step, SelfChatConfig):
         import hashlib
         from importlib import resources
 
-        data = (resources.files("personascope.stability") / "data" / "selfchat.yaml").read_bytes()
+        data = (resources.files("personascope.conversations") / "data" / "selfchat.yaml").read_bytes()
         parts = {"selfchat": hashlib.sha256(data).hexdigest()}
         if self.judge_model:
             judge = ctx.model(self.judge_model) if self.judge_model in ctx.study.models else None
@@ -36,7 +36,7 @@ class SelfChatStep(Step, SelfChatConfig):
     def run(self, ctx) -> None:
         import json
 
-        from personascope.stability import run_selfchat
+        from personascope.conversations import run_selfchat
         from personascope.store import Artifact
 
         config = SelfChatConfig(**{**self.model_dump(include=set(SelfChatConfig.model_fields)), "data": self._data(ctx.study.base_dir)})

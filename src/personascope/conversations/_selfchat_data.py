@@ -1,4 +1,4 @@
-"""The self-chat setup as data (`stability/data/selfchat.yaml`: system prompt,
+"""The self-chat setup as data (`conversations/data/selfchat.yaml`: system prompt,
 opening, judge template, end-state categories, bliss lexicon) and the two
 programmatic message scores, bliss and repeat."""
 
@@ -74,13 +74,13 @@ class SelfChatData(BaseModel):
 def _parse(text: str, name: str) -> SelfChatData:
     raw = load_yaml(text, name)
     if not isinstance(raw, dict):
-        raise PersonascopeError(f"{name}: a selfchat file is a mapping (fix: start from the built-in stability/data/selfchat.yaml)")
+        raise PersonascopeError(f"{name}: a selfchat file is a mapping (fix: start from the built-in conversations/data/selfchat.yaml)")
     return validate(SelfChatData, raw, text, name, what="selfchat file", docs="docs/selfchat.md")
 
 
 @cache
 def _builtin() -> SelfChatData:
-    return _parse((resources.files("personascope.stability") / "data" / "selfchat.yaml").read_text(encoding="utf-8"), BUILTIN)
+    return _parse((resources.files("personascope.conversations") / "data" / "selfchat.yaml").read_text(encoding="utf-8"), BUILTIN)
 
 
 def load_data(file: str | None = None) -> SelfChatData:

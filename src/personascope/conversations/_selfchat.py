@@ -1,7 +1,7 @@
 """Self-chat attractors (agenda B1): two copies of one model talk freely, and where
 their conversations end up is measured over seeds.
 
-    from personascope.stability import SelfChatConfig, run_selfchat
+    from personascope.conversations import SelfChatConfig, run_selfchat
     result = run_selfchat("smollm2", SelfChatConfig(turns=6, seeds=4))
     result.frequencies   # share of conversations ending in each category, with CIs
 
@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from personascope.errors import PersonascopeError
-from personascope.stability._curves import slope
-from personascope.stability._measure import parse_projections
-from personascope.stability._selfchat_data import UNCLASSIFIED, Lexicon, _check_categories, bliss_score, load_data, repeat_score
+from personascope.conversations._curves import slope
+from personascope.conversations._measure import parse_projections
+from personascope.conversations._selfchat_data import UNCLASSIFIED, Lexicon, _check_categories, bliss_score, load_data, repeat_score
 
 class SelfChatConfig(BaseModel):
     """Two copies of one model talking freely: how long, how many times, what to measure."""
@@ -39,7 +39,7 @@ class SelfChatConfig(BaseModel):
     categories: dict[str, str] | None = None
     """End-state categories, name -> one-line description; default: the data file's."""
     data: str | None = None
-    """A YAML file laid out like the built-in `stability/data/selfchat.yaml`; its entries replace the built-in ones."""
+    """A YAML file laid out like the built-in `conversations/data/selfchat.yaml`; its entries replace the built-in ones."""
     max_tokens: int = Field(48, ge=1)
     """Length of each message."""
     temperature: float = Field(1.0, ge=0.0)
@@ -164,18 +164,19 @@ def run_selfchat(
     resolve: Callable[[str], str] | None = None,
 ) -> "SelfChatResult":
     """Converse, judge, score and (white-box) embed. `model` is a name or a
-    `CachedModel`; conversation k samples with seed `seed + k`. `progress` and
+    `Model`; conversation k samples with seed `seed + k`. `progress` and
     `resolve` are as for `run_drift`."""
     import time
 
     from personascope.engine import GenerateConfig
     from personascope.judges._choice import ChoiceJudge
-    from personascope.store import Cache, CachedModel
+    from personascope.store import Cache
+    from personascope.models import Model
     from personascope.vectors._build import no_steps
 
     start = time.perf_counter()
     config = config or SelfChatConfig()
-    model = model if isinstance(model, CachedModel) else CachedModel(model, cache if cache is not None else Cache())
+    model = model if isinstance(model, Model) else Model(model, cache if cache is not None else Cache())
     steps = progress or no_steps
     if not model.white_box and config.project:
         raise PersonascopeError(f"{model.name} is a black-box model: projections need smollm2 or hf/<path> (leave out project)")
@@ -203,7 +204,7 @@ def run_selfchat(
         conv.bliss = [bliss_score(m, lexicon) for m in conv.messages]
         conv.repeat = [repeat_score(m, before) for m, before in zip(history[1:], history)]
         conv.projections = [{} for _ in conv.messages]
-    judge_model = CachedModel(config.judge_model, model.cache) if config.judge_model else model
+    judge_model = Model(config.judge_model, model.cache) if config.judge_model else model
     cats = setup["categories"]
     orders = [cats, dict(reversed(cats.items()))] if config.both_orders else [cats]
     ends = [end_state(c, config.end_turns) for c in convs]

@@ -1,9 +1,13 @@
-"""Step types: a pydantic config per type, registered by name.
+"""A protocol is a step type: a pydantic config class, registered by name.
 
 A step type is a subclass of `Step` decorated with `@step_type("name")`. Its
-fields are the step's parameters (written flat in the YAML, next to `id` and
-`type`); its `run` method does the work through a `StepContext`. Report sections
-are registered separately, by the same name (`personascope.report.section`).
+fields are the protocol's parameters (written flat in a study YAML, next to `id`
+and `type`). `execute(model, env)` runs the protocol on one model and returns a
+`StepResult`; `run(ctx)` (by default: `execute` on each of the step's models, each
+result recorded by `ctx.record`) is what a study calls. The protocol's Python
+function, its study step, its CLI command and its one-step study all go through
+the class, so they validate and behave alike. Report sections are registered
+separately, under the same name (`personascope.report.section`).
 """
 
 import re
@@ -14,7 +18,9 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
-    from personascope.study._context import StepContext
+    from personascope.models import Model
+    from personascope.protocol._env import Context, Env
+    from personascope.protocol._result import StepResult
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
@@ -53,41 +59,48 @@ class Step(BaseModel):
         """Names this step reads that may be other steps' ids (vector specs and the like)."""
         return set()
 
-    def input_files(self, ctx: "StepContext") -> list[Path]:
+    def input_files(self, ctx: "Context") -> list[Path]:
         """Files outside the run that the step reads (their content keys its cache entry)."""
         return []
 
-    def cache_parts(self, ctx: "StepContext") -> dict:
+    def cache_parts(self, ctx: "Context") -> dict:
         """More that keys the whole-step cache beyond config, models and input files:
         e.g. a judge model's fingerprint, or built-in data the step reads."""
         return {}
 
-    def run(self, ctx: "StepContext") -> None:
-        raise NotImplementedError
+    result_name: ClassVar[str] = "result"
+    """Results are recorded as `artifacts/<step id>/<result_name>-<model alias>.json`."""
 
+    def execute(self, model: "Model", env: "Env") -> "StepResult":
+        """Run the protocol on one model (steps that work on all models at once
+        override `run` instead)."""
+        raise NotImplementedError(f"step type {self.type!r} defines neither execute nor run")
 
-_TYPES: dict[str, type[Step]] = {}
+    def run(self, ctx: "Context") -> None:
+        for alias, model in ctx.models():
+            ctx.record(alias, self.execute(model, ctx))
+
 
 S = TypeVar("S", bound=type[Step])
 
 
-def step_type(name: str) -> Callable[[S], S]:
-    """Register a `Step` subclass as the step type `name`."""
+def step_type(name: str, *, replace: bool = False) -> Callable[[S], S]:
+    """Register a `Step` subclass as the step type `name` (a duplicate name is an
+    error unless `replace`)."""
+    from personascope import registry
 
     def register(cls: S) -> S:
-        if name in _TYPES and _TYPES[name] is not cls:
-            raise ValueError(f"step type {name!r} is already registered by {_TYPES[name].__qualname__}")
-        _TYPES[name] = cls
+        registry.register("step", name, cls, replace=replace)
         return cls
 
     return register
 
 
 def step_types() -> dict[str, type[Step]]:
-    """Every registered step type by name (importing the built-in ones first)."""
-    import personascope.study.steps  # noqa: F401  (registers the built-ins)
+    """Every registered step type by name (built-in ones are imported here)."""
+    from personascope import registry
 
-    return dict(_TYPES)
+    return registry.entries("step")
 
 
 def spec_vector_name(spec: str) -> str:

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from personascope._arms import Arm
-from personascope.stability._drift import DriftConfig
-from personascope.study._registry import Step, spec_vector_name, step_type
+from personascope.protocol import Arm
+from personascope.conversations._drift import DriftConfig
+from personascope.protocol import Step, spec_vector_name, step_type
 
 
 @step_type("drift")
@@ -33,7 +33,7 @@ class DriftStep(Step, DriftConfig):
         import hashlib
         from importlib import resources
 
-        data = (resources.files("personascope.stability") / "data" / "families.yaml").read_bytes()
+        data = (resources.files("personascope.conversations") / "data" / "families.yaml").read_bytes()
         parts = {"families": hashlib.sha256(data).hexdigest()}
         if self.user_model:
             user = ctx.model(self.user_model) if self.user_model in ctx.study.models else None
@@ -43,7 +43,7 @@ class DriftStep(Step, DriftConfig):
     def run(self, ctx) -> None:
         import json
 
-        from personascope.stability import run_drift
+        from personascope.conversations import run_drift
         from personascope.store import Artifact
 
         config = DriftConfig(**{**self.model_dump(include=set(DriftConfig.model_fields)), "script": self._script(ctx.study.base_dir)})

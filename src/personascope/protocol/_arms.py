@@ -1,0 +1,64 @@
+"""Arms: the conditions a model answers under, with one vocabulary everywhere.
+
+`plain` (no intervention), `steered`, `capped` and `ablated` are the names the CLI
+gives; configs may add arms of their own (a named system prompt, say). Because a
+plain `eval` run and an `eval --compare` run both call their untreated arm
+`plain`, `runs compare` pairs them."""
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def _as_list(value):
+    return [value] if isinstance(value, str) else value
+
+
+class Arm(BaseModel):
+    """One condition a model answers under; `{}` is plain generation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steer: list[str] = Field(default_factory=list)
+    """Steering specs `VECTOR@LAYERS:COEF`; VECTOR is a vector-making step's id or a path."""
+    ablate: list[str] = Field(default_factory=list)
+    """Ablation specs `VECTOR@LAYERS`."""
+    cap: list[str] = Field(default_factory=list)
+    """Capping specs `VECTOR@LAYERS:MIN:MAX`."""
+    system: str | None = None
+    """System prompt for this arm (overrides the step's)."""
+
+    _lists = field_validator("steer", "ablate", "cap", mode="before")(lambda cls, v: _as_list(v))
+
+    def specs(self) -> list[tuple[str, str]]:
+        return [("steer", s) for s in self.steer] + [("ablate", s) for s in self.ablate] + [("cap", s) for s in self.cap]
+
+
+PLAIN, STEERED, CAPPED, ABLATED = "plain", "steered", "capped", "ablated"
+ARM_NAMES = (PLAIN, STEERED, CAPPED, ABLATED)
+
+
+def default_arms() -> dict[str, Arm]:
+    """The arms of a step that names none: one plain arm."""
+    return {PLAIN: Arm()}
+
+
+def treated_name(arm: Arm) -> str:
+    """The CLI's name for an arm with interventions: steered if it steers, else
+    capped if it caps, else ablated."""
+    return STEERED if arm.steer else CAPPED if arm.cap else ABLATED if arm.ablate else PLAIN
+
+
+def arms_from_specs(steer: Sequence[str] = (), ablate: Sequence[str] = (), cap: Sequence[str] = (), *,
+                    compare: bool = False) -> dict[str, Arm]:
+    """The arms a command line asks for: plain alone; or the treated arm; or, with
+    `compare`, plain first (differences are reported against it) and then the treated arm."""
+    from personascope.errors import PersonascopeError
+
+    treated = Arm(steer=list(steer), ablate=list(ablate), cap=list(cap))
+    if not treated.specs():
+        if compare:
+            raise PersonascopeError("--compare needs something to compare: give --steer, --ablate or --cap")
+        return default_arms()
+    name = treated_name(treated)
+    return {PLAIN: Arm(), name: treated} if compare else {name: treated}
