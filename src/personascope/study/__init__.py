@@ -5,10 +5,12 @@
     print(result.report)
 """
 
-from personascope.study._config import ModelConfig, Study, load_study, parse_study
+from personascope.models import ModelConfig
+from personascope.study._config import Study, load_study, parse_study
 from personascope.study._context import StepContext
 from personascope.study._manifest import MANIFEST, read_manifest
 from personascope.protocol import Step, step_type, step_types
+from personascope.study._onestep import run_step, step_study
 from personascope.study._runner import RunResult, default_runs_dir, run_study
 
 __all__ = [
@@ -22,7 +24,9 @@ __all__ = [
     "load_study",
     "parse_study",
     "read_manifest",
+    "run_step",
     "run_study",
+    "step_study",
     "step_type",
     "step_types",
 ]
