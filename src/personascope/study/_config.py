@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from personascope._yamlerrors import YamlErrors, load_yaml
 from personascope.errors import PersonascopeError
 from personascope.models import ModelConfig, parse_model_name
-from personascope.protocol import Step, step_types
+from personascope import registry
+from personascope.protocol import Step
 
 SCHEMA_VERSION = 1
 
@@ -108,18 +109,24 @@ def parse_study(raw: Any, *, file: str = "<config>", text: str = "", source: Pat
         raise AssertionError("unreachable")
 
     models = _models(header, errors)
-    types = step_types()
+    # Only the types this file uses are imported; `module:Class` names user code.
+    types = registry.names("step")
     steps: list[Step] = []
     positions: list[int] = []  # each parsed step's index in the file
     for i, raw_step in enumerate(header.steps):
         kind = raw_step.get("type")
-        if kind not in types:
+        try:
+            cls = _step_class(kind) if isinstance(kind, str) else None
+        except PersonascopeError as exc:
+            errors.add(("steps", i, "type"), str(exc), "check the module is on the Python path and names a Step class")
+            continue
+        if cls is None:
             if kind is None:
                 errors.add(("steps", i), "step has no 'type'", f"add type: one of {', '.join(sorted(types))}")
             else:
-                errors.add(("steps", i, "type"), f"unknown step type {kind!r}", f"use one of: {', '.join(sorted(types))}")
+                errors.add(("steps", i, "type"), f"unknown step type {kind!r}",
+                           f"use one of: {', '.join(sorted(types))}, or module:Class for your own")
             continue
-        cls = types[kind]
         try:
             steps.append(cls.model_validate(raw_step))
             positions.append(i)
@@ -172,6 +179,17 @@ def parse_study(raw: Any, *, file: str = "<config>", text: str = "", source: Pat
     study.steps = _order(study, errors)
     errors.raise_if_any()
     return study
+
+
+def _step_class(kind: str) -> type[Step] | None:
+    """The step class a `type:` names (registered, or a `module:Class` reference), or
+    None when it names nothing usable."""
+    if kind not in registry.names("step") and not registry.is_ref(kind):
+        return None
+    cls = registry.get("step", kind)
+    if not (isinstance(cls, type) and issubclass(cls, Step)):
+        raise PersonascopeError(f"step type {kind!r} names {cls!r}, which is not a personascope.protocol.Step subclass")
+    return cls
 
 
 def entries_of(header: StudyHeader) -> dict:
