@@ -154,7 +154,7 @@ def test_unknown_type_gets_the_default_section(run_dir):
 
 
 def test_registered_section_renders_and_a_broken_one_is_contained(run_dir):
-    from personascope.report import _registry
+    from personascope import registry
 
     seen: list[StepView] = []
 
@@ -163,17 +163,17 @@ def test_registered_section_renders_and_a_broken_one_is_contained(run_dir):
         seen.append(view)
         return f"<p class='custom'>{len(view.transcripts)} transcripts, {html.escape(view.metrics[0].name)}</p>"
 
-    @section("contrast")
+    @section("contrast", replace=True)
     def boom(view: StepView) -> str:
         raise ValueError("no <good>")
 
     try:
         page = build_report(run_dir).read_text()
     finally:
-        _registry._SECTIONS.pop("mystery")
+        registry.unregister("section", "mystery")
         from personascope.report._contrast import contrast_section
 
-        section("contrast")(contrast_section)
+        section("contrast", replace=True)(contrast_section)
     assert "<p class='custom'>1 transcripts, oddity</p>" in _section(page, "odd")
     assert seen[0].id == "odd" and seen[0].entry["status"] == "done" and seen[0].config == {"id": "odd", "type": "mystery"}
     assert "could not be drawn: ValueError: no &lt;good&gt;" in _section(page, "mood")

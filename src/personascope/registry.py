@@ -6,14 +6,21 @@ step types and report sections.
     @register("scorer", "shouting")
     def shouting(question: str, answer: str) -> float: ...
 
-A name is registered once: a second registration under the same kind and name is
-an error unless it asks to `replace`. An entry may be *lazy*, a `"module:attr"`
-string imported on first `get`, so listing names never imports what they name
-(built-in steps and suites stay unloaded until a study uses them). Plugins
-register through the entry-point group `personascope.plugins`: each entry point
-names a module (or a callable taking no arguments) that is imported once, on the
-first look-up, and registers what it brings. Wherever a name is accepted, so is a
-`module:function` reference to user code (`ref("scorer", "mypkg.checks:shouting")`).
+Each kind has its own decorator that calls `register` (`@suite`, `@scorer`,
+`@step_type`, `@section`); they share one policy. A name is registered once: a
+second registration under the same kind and name is an error unless it asks to
+`replace` (re-running the module that defined an entry, as `importlib.reload`
+does, is not a duplicate). The built-ins of a kind are loaded before anything is
+registered under it, so a clash with a built-in shows where the new entry is
+defined, and `replace=True` wins whatever the import order.
+
+An entry may be *lazy*, a `"module:attr"` string imported on first `get`, so
+listing names never imports what they name (built-in steps stay unloaded until a
+study uses them). Plugins register through the entry-point group
+`personascope.plugins`: each entry point names a module (or a callable taking no
+arguments) that is imported once, on the first look-up, and registers what it
+brings. Wherever a name is accepted, so is a `module:function` reference to user
+code (`get("scorer", "mypkg.checks:shouting")`).
 """
 
 from importlib import import_module
@@ -22,8 +29,14 @@ from typing import Any
 from personascope.errors import PersonascopeError
 
 KINDS = ("suite", "scorer", "judge", "step", "section", "hook")
-"""What can be registered. `hook` holds named functions lower layers call without
-importing the layer that defines them (the study runner's report builder)."""
+"""What can be registered. `judge` holds the judge classes by kind (`rubric`: a
+0-100 number; `choice`: one of labelled options), each built as
+`cls(model, template, ..., name=..., cache=...)`. `hook` holds named functions
+lower layers call without importing the layer that defines them (the study
+runner's report builder)."""
+
+_LABELS = {"suite": "eval suite", "step": "step type", "section": "report section"}
+"""How errors name an entry of a kind (the kind itself where not listed)."""
 
 ENTRY_POINT_GROUP = "personascope.plugins"
 
@@ -40,18 +53,29 @@ _BUILTIN: dict[str, dict[str, str]] = {
         "rtt": "personascope.conversations._step_rtt:RTTStep",
         "therapy": "personascope.conversations._step_therapy:TherapyStep",
     },
+    "suite": {
+        "trait": "personascope.evals.suites.trait:TraitSuite",
+        "mwe": "personascope.evals.suites.mwe:MweSuite",
+        "self-identity": "personascope.evals.suites.identity:IdentitySuite",
+        "distress": "personascope.evals.suites.distress:DistressSuite",
+        "misalignment": "personascope.evals.suites.misalignment:MisalignmentSuite",
+        "psychometrics": "personascope.evals.suites.psychometrics:PsychometricsSuite",
+    },
+    "judge": {
+        "rubric": "personascope.judges._rubric:RubricJudge",
+        "choice": "personascope.judges._choice:ChoiceJudge",
+    },
     "hook": {
         "build_report": "personascope.report:build_report",
     },
 }
 
-# Modules that register a whole family of built-ins with decorators when imported
-# (the suites and scorers are many small objects; listing each here would copy them).
+# Modules that register a family of built-ins with decorators when imported: the
+# scorers are small functions in one light module, and the report sections are
+# drawn together (listing each here would copy them).
 _BUILTIN_MODULES: dict[str, list[str]] = {
-    "suite": ["personascope.evals.suites"],
     "scorer": ["personascope.judges._scorers"],
-    "judge": [],
-    "section": [],
+    "section": ["personascope.report._sections"],
 }
 
 _entries: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
@@ -68,15 +92,19 @@ def register(kind: str, name: str, obj: Any = None, *, replace: bool = False):
     """Register `obj` (an object or a lazy `"module:attr"` string) as `kind` `name`.
 
     Without `obj`, returns a decorator. Registering a name twice raises unless
-    `replace` (the same object again is not a duplicate: re-imports are harmless)."""
+    `replace` (the same object again, or one defined at the same `module:qualname`
+    by a re-run of its module, is not a duplicate)."""
     _check_kind(kind)
+    if not isinstance(name, str) or not name:
+        raise PersonascopeError(f"a {_label(kind)} needs a non-empty name, not {name!r}")
 
     def add(value: Any) -> Any:
+        _load_builtins(kind, plugins=False)
         current = _entries[kind].get(name)
-        if current is not None and current is not value and not replace and not _same_lazy(current, value):
+        if current is not None and not replace and not _same_entry(current, value):
             where = current if isinstance(current, str) else _qualname(current)
             raise PersonascopeError(
-                f"{kind} {name!r} is already registered (by {where}): pick another name, or pass replace=True"
+                f"{_label(kind)} {name!r} is already registered (by {where}): pick another name, or pass replace=True"
             )
         _entries[kind][name] = value
         return value
@@ -84,23 +112,38 @@ def register(kind: str, name: str, obj: Any = None, *, replace: bool = False):
     return add if obj is None else add(obj)
 
 
-def _same_lazy(current: Any, value: Any) -> bool:
-    # A lazy entry being filled in by the module it points to is its own registration.
-    return isinstance(current, str) and not isinstance(value, str) and current == f"{value.__module__}:{value.__qualname__}"
+def _label(kind: str) -> str:
+    return _LABELS.get(kind, kind)
+
+
+def _same_entry(current: Any, value: Any) -> bool:
+    if current is value:
+        return True
+    # A lazy entry filled in by the module it points to, or a module run again
+    # (reload, a notebook cell): the same definition, not a second one.
+    here = value if isinstance(value, str) else _qualname(value)
+    there = current if isinstance(current, str) else _qualname(current)
+    return here == there and "?" not in here and "<locals>" not in here
 
 
 def _qualname(obj: Any) -> str:
-    return f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', type(obj).__name__)}"
+    return f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', '?')}"
 
 
-def _load_builtins(kind: str) -> None:
+def _load_builtins(kind: str, *, plugins: bool = True) -> None:
     for name, target in _BUILTIN.get(kind, {}).items():
         _entries[kind].setdefault(name, target)
     for module in _BUILTIN_MODULES.get(kind, []):
         if module not in _loaded_modules:
+            # Marked first: the module's own decorators call back into `register`.
             _loaded_modules.add(module)
-            import_module(module)
-    _load_plugins()
+            try:
+                import_module(module)
+            except BaseException:
+                _loaded_modules.discard(module)  # let the next look-up show the error again
+                raise
+    if plugins:
+        _load_plugins()
 
 
 def _load_plugins() -> None:
@@ -128,6 +171,8 @@ def resolve_ref(text: str) -> Any:
         obj: Any = import_module(module_name)
     except ImportError as exc:
         raise PersonascopeError(f"cannot import {module_name!r} for {text!r}: {exc} (is it on PYTHONPATH?)") from exc
+    except Exception as exc:  # user code: say whose import broke, not only how
+        raise PersonascopeError(f"importing {module_name!r} for {text!r} failed: {type(exc).__name__}: {exc}") from exc
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)
@@ -138,14 +183,19 @@ def resolve_ref(text: str) -> Any:
 
 def is_ref(name: str) -> bool:
     """Whether `name` is a `module:attr` reference rather than a registered name."""
+    if not isinstance(name, str):
+        return False
     module_name, sep, attr = name.partition(":")
-    return bool(sep and module_name and attr and " " not in name and "/" not in module_name)
+    dotted = [*module_name.split("."), *attr.split(".")]
+    return bool(sep) and all(part.isidentifier() for part in dotted)
 
 
 def get(kind: str, name: str) -> Any:
     """The object registered as `kind` `name` (lazy entries imported now), or the
     object a `module:attr` reference names."""
     _check_kind(kind)
+    if not isinstance(name, str):
+        raise PersonascopeError(f"a {_label(kind)} is named by a string, not {type(name).__name__} {name!r}")
     _load_builtins(kind)
     if name not in _entries[kind] and is_ref(name):
         return resolve_ref(name)
@@ -153,8 +203,8 @@ def get(kind: str, name: str) -> Any:
         value = _entries[kind][name]
     except KeyError:
         raise PersonascopeError(
-            f"unknown {kind} {name!r}: choose from {', '.join(sorted(_entries[kind])) or '(none)'}, "
-            "or give a module:function reference"
+            f"unknown {_label(kind)} {name!r}: choose from {', '.join(sorted(_entries[kind])) or '(none)'}, "
+            "or give a module:attr reference to your own"
         ) from None
     if isinstance(value, str):
         value = resolve_ref(value)
@@ -166,7 +216,7 @@ def find(kind: str, name: str, default: Any = None) -> Any:
     """Like `get`, but `default` for an unknown name."""
     _check_kind(kind)
     _load_builtins(kind)
-    return get(kind, name) if name in _entries[kind] or is_ref(name) else default
+    return get(kind, name) if (isinstance(name, str) and name in _entries[kind]) or is_ref(name) else default
 
 
 def names(kind: str) -> list[str]:
@@ -186,3 +236,10 @@ def unregister(kind: str, name: str) -> None:
     _check_kind(kind)
     _entries[kind].pop(name, None)
 
+
+
+def _reset_plugins() -> None:
+    """Look the entry points up again on the next look-up (tests add plugins to
+    `sys.path` after the first one)."""
+    global _plugins_loaded
+    _plugins_loaded = False

@@ -170,31 +170,33 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-_SUITES: dict[str, type[Suite]] = {}
-
-
-def suite(name: str):
-    """Register a `Suite` subclass under `name`."""
+def suite(name: str, *, replace: bool = False):
+    """Register a `Suite` subclass under `name` (a name already taken is an error
+    unless `replace`; see `personascope.registry`)."""
+    from personascope import registry
 
     def register(cls: type[Suite]) -> type[Suite]:
-        cls.name = name
-        _SUITES[name] = cls
+        registry.register("suite", name, cls, replace=replace)
+        cls.name = name  # after registering: a refused duplicate leaves the class as it was
         return cls
 
     return register
 
 
-def _load_builtins() -> None:
-    import personascope.evals.suites  # noqa: F401  (registers the built-in suites)
-
-
 def list_suites() -> list[str]:
-    _load_builtins()
-    return sorted(_SUITES)
+    """Every registered suite name (the built-ins and those plugins bring)."""
+    from personascope import registry
+
+    return registry.names("suite")
 
 
 def get_suite(name: str) -> Suite:
-    _load_builtins()
-    if name not in _SUITES:
-        raise PersonascopeError(f"unknown eval suite {name!r}: choose from {', '.join(sorted(_SUITES))}")
-    return _SUITES[name]()
+    """A new instance of the suite `name`, or of the class a `module:Class` reference names."""
+    from personascope import registry
+
+    cls = registry.get("suite", name)
+    if not (isinstance(cls, type) and issubclass(cls, Suite)):
+        raise PersonascopeError(f"{name!r} is not a Suite subclass: an eval suite subclasses personascope.evals.Suite")
+    if registry.is_ref(name) and not getattr(cls, "name", None):
+        cls.name = name
+    return cls()

@@ -1,38 +1,39 @@
 """Programmatic scorers: cheap, deterministic 0-100 measures that need no judge
-model, registered by name so trait specs can list them (`scorers: [sentiment]`)."""
+model, registered by name so trait specs can list them (`scorers: [sentiment]`).
+A config may also name user code as `module:function`; see `personascope.registry`."""
 
 import functools
 import re
 from collections.abc import Callable
 
+from personascope import registry
 from personascope.errors import PersonascopeError
 
 Scorer = Callable[[str, str], float]
 """fn(question, answer) -> 0..100."""
 
-_REGISTRY: dict[str, Scorer] = {}
 
-
-def scorer(name: str) -> Callable[[Scorer], Scorer]:
-    """Register `fn(question, answer) -> float` (0..100) under `name`."""
+def scorer(name: str, *, replace: bool = False) -> Callable[[Scorer], Scorer]:
+    """Register `fn(question, answer) -> float` (0..100) under `name` (a name
+    already taken is an error unless `replace`)."""
 
     def register(fn: Scorer) -> Scorer:
-        _REGISTRY[name] = fn
-        return fn
+        return registry.register("scorer", name, fn, replace=replace)
 
     return register
 
 
 def get_scorer(name: str) -> Scorer:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise PersonascopeError(f"unknown scorer {name!r}: choose from {', '.join(sorted(_REGISTRY))}") from None
+    """The scorer registered as `name`, or the function a `module:function` names."""
+    fn = registry.get("scorer", name)
+    if not callable(fn):
+        raise PersonascopeError(f"scorer {name!r} is a {type(fn).__name__}, not a function fn(question, answer) -> 0..100")
+    return fn
 
 
 def scorers() -> dict[str, Scorer]:
     """All registered scorers by name."""
-    return dict(_REGISTRY)
+    return registry.entries("scorer")
 
 
 @functools.cache

@@ -5,13 +5,12 @@
 
 The report opens with a summary (status, timings, models, versions, headline
 metrics), then one section per step drawn by its type's renderer, then a browser
-over every transcript. Step types register their section with `@section("type")`;
-types without one get a default section. Figures (matplotlib) load only while a
-report is built.
+over every transcript. Step types register their section with `@section("type")`
+(in `personascope.registry`; the built-ins, `report._sections`, load with the
+first report); types without one get a default section. Figures (matplotlib)
+load only while a report is built.
 """
 
-# Importing the built-in sections registers them.
-from personascope.report import _contrast, _drift, _eval, _generate, _rtt, _selfchat, _therapy, _vectors  # noqa: F401
 from personascope.report._build import build_report
 from personascope.report._default import default_section
 from personascope.report._registry import StepView, section

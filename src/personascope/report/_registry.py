@@ -1,4 +1,5 @@
-"""Report sections, registered by step type like the step types themselves.
+"""Report sections, registered by step type like the step types themselves (in the
+one registry, `personascope.registry`, kind `section`).
 
 A section renderer takes a `StepView` (everything one step left in the run) and
 returns an HTML fragment. The report wraps it in the step's header (status, time,
@@ -13,8 +14,6 @@ from typing import Any
 from personascope.store import Artifact, Metric, Transcript
 
 Renderer = Callable[["StepView"], str]
-
-_SECTIONS: dict[str, Renderer] = {}
 
 
 @dataclass
@@ -48,22 +47,27 @@ class StepView:
         return self.run_dir / found.path if found else None
 
 
-def section(type_name: str) -> Callable[[Renderer], Renderer]:
+def section(type_name: str, *, replace: bool = False) -> Callable[[Renderer], Renderer]:
     """Register `render(view) -> str` as the report section of step type `type_name`.
 
-    A later registration replaces an earlier one, so a plugin may restyle a
-    built-in type. Model text in the returned HTML must be escaped by the renderer
-    (`html.escape`, or the helpers in `personascope.report._html`).
+    A type that already has a section is an error unless `replace`: a plugin that
+    restyles a built-in type says so (`@section("eval", replace=True)`). Model text
+    in the returned HTML must be escaped by the renderer (`html.escape`, or the
+    helpers in `personascope.report._html`).
     """
+    from personascope import registry
 
     def register(func: Renderer) -> Renderer:
-        _SECTIONS[type_name] = func
-        return func
+        return registry.register("section", type_name, func, replace=replace)
 
     return register
 
 
 def renderer_for(type_name: str) -> Renderer:
+    """The section registered for `type_name`, else the default section."""
+    from personascope import registry
     from personascope.report._default import default_section
 
-    return _SECTIONS.get(type_name, default_section)
+    if type_name in registry.names("section"):
+        return registry.get("section", type_name)
+    return default_section

@@ -114,7 +114,8 @@ class TraitSpec(BaseModel):
     judge: JudgeSpec
     """The 0-100 rubric."""
     scorers: list[str] = Field(default_factory=list)
-    """Names of programmatic scorers that also measure the trait (see `personascope.judges.scorers`)."""
+    """Programmatic scorers that also measure the trait: registered names (see
+    `personascope.judges.scorers`) or `module:function` references to your own."""
     references: list[str] = Field(default_factory=list)
     """Where the trait's definition comes from."""
 
@@ -126,6 +127,23 @@ class TraitSpec(BaseModel):
                 f"schema_version {value} is newer than this personascope reads ({SCHEMA_VERSION})",
                 "upgrade personascope",
             )
+        return value
+
+    @field_validator("scorers")
+    @classmethod
+    def _known_scorers(cls, value: list[str]) -> list[str]:
+        # Checked here so a misspelt scorer fails when the spec is read, not after
+        # the model has answered every question.
+        from personascope import registry
+        from personascope.errors import PersonascopeError
+
+        for name in value:
+            try:
+                fn = registry.get("scorer", name)
+            except PersonascopeError as exc:
+                raise FixableError(str(exc).partition(": choose from")[0], _scorer_fix(name, exc)) from None
+            if not callable(fn):
+                raise FixableError(f"scorer {name!r} is not a function", "name a function fn(question, answer) -> 0..100")
         return value
 
     def counts(self) -> dict[str, int]:
@@ -152,3 +170,11 @@ class TraitSpec(BaseModel):
     def rubric_prompt(self, question: str, answer: str) -> str:
         # str.replace, not str.format: answers are model text and may contain braces.
         return self.judge.rubric.replace("{question}", question).replace("{answer}", answer)
+
+
+def _scorer_fix(name: str, exc: Exception) -> str:
+    from personascope import registry
+
+    if registry.is_ref(name):
+        return "check the module is importable (on PYTHONPATH) and defines that function"
+    return f"use one of: {', '.join(registry.names('scorer'))}, or a module:function reference to your own"

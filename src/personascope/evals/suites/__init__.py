@@ -1,8 +1,3 @@
-"""The built-in suites; importing this package registers them."""
-
-from personascope.evals.suites import trait  # noqa: F401
-from personascope.evals.suites import mwe  # noqa: F401
-from personascope.evals.suites import identity  # noqa: F401
-from personascope.evals.suites import distress  # noqa: F401
-from personascope.evals.suites import misalignment  # noqa: F401
-from personascope.evals.suites import psychometrics  # noqa: F401
+"""The built-in suites, one module each. The registry lists them as lazy entries
+(`personascope.registry._BUILTIN["suite"]`), so naming a suite imports its module
+alone and listing the suites imports none."""
