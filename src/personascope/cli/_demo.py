@@ -16,11 +16,11 @@ def demo_command(
     from rich.table import Table
 
     from personascope.demo import demo
-    from personascope.models import load_engine, model_info
+    from personascope.models import get_model, model_info
 
     quiet()
     start = time.time()
-    engine = load_engine(model)
+    engine = get_model(model).engine
     info = model_info(engine)
     console.print(
         f"[bold]{info['name']}[/bold]: {info['architecture']}, {info['layers']} layers, "

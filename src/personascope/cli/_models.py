@@ -26,19 +26,21 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.
 
 @app.command("show")
 def show_command(
-    name: str = typer.Argument(..., help="smollm2, hf/<path-or-id>, or an Inspect model string."),
+    name: str = typer.Argument(
+        ..., help="smollm2, hf/<path-or-id> (a checkpoint or a PEFT adapter dir), run:<RUN>/<artifact>, or an Inspect model string."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     dtype: str = typer.Option("auto", help="auto, float32, bfloat16 or float16."),
 ) -> None:
     """Architecture, layers, hidden size, dtype and chat template of a model."""
-    from personascope.models import load_engine, model_info, parse_model_name
+    from personascope.models import get_model, model_info
 
-    ref = parse_model_name(name)
-    if ref.white_box:
+    model = get_model(name, dtype=dtype)
+    if model.white_box:
         quiet()
-        info = model_info(load_engine(ref, dtype=dtype))
+        info = model_info(model.engine)
     else:
-        info = {"name": ref.name, "kind": "black-box (Inspect)", "provider": ref.target.split("/")[0]}
+        info = {"name": model.name, "kind": "black-box (Inspect)", "provider": model.ref.target.split("/")[0]}
     if as_json:
         print(json.dumps(info, indent=2, sort_keys=True))
         return

@@ -65,7 +65,7 @@ def extract_command(
 
     from personascope.errors import PersonascopeError
     from personascope.store import Cache
-    from personascope.models import Model
+    from personascope.models import get_model
     from personascope.vectors import ExtractConfig, extract_from_responses, extract_vector
 
     quiet()
@@ -79,7 +79,7 @@ def extract_command(
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors())
         raise PersonascopeError(f"bad options: {problems}") from None
     cache = Cache(enabled=not no_cache)
-    cached = Model(model, cache)
+    cached = get_model(model, cache=cache)
     judge = None if no_judge or judge_model is None else judge_model
     with progress_bars(progress) as steps:
         if responses and all(responses):

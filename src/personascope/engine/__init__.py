@@ -1,7 +1,8 @@
 """The white-box engine for local transformers models.
 
 Batched generation, continuation scoring, next-token logprobs, pooled activation
-capture, and removable interventions (add, ablate, cap). Layer `i` is decoder
+capture, and removable interventions (add, ablate, cap) described by one
+serializable `InterventionSpec`. Layer `i` is decoder
 block `i`'s output (see `personascope.engine._layers` for the convention).
 
 Names that need torch load on first use, so code that only needs the configs
@@ -13,7 +14,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from personascope.engine._chat import Message, Prompt, render, to_messages
+from personascope.engine._spec import FORMS, InterventionItem, InterventionSpec, parse_layers
 from personascope.engine._types import POOLINGS, Activations, GenerateConfig, Generation, Scored
+from personascope.engine._vectorfile import vector_digest
 
 if TYPE_CHECKING:
     from personascope.engine._engine import Engine
@@ -38,6 +41,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "FORMS",
     "POOLINGS",
     "Ablate",
     "Activations",
@@ -48,10 +52,14 @@ __all__ = [
     "Generation",
     "Intervention",
     "InterventionHandle",
+    "InterventionItem",
+    "InterventionSpec",
     "Message",
     "Prompt",
     "Scored",
     "find_layers",
+    "parse_layers",
     "render",
     "to_messages",
+    "vector_digest",
 ]

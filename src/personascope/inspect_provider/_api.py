@@ -104,21 +104,23 @@ def build_setup(model_name: str, model_args: dict[str, Any]) -> tuple[Setup, dic
         raise PersonascopeError(
             f"unknown model arg {unknown[0]!r} for personascope/{model_name}: use {', '.join(MODEL_ARGS)}"
         )
-    from personascope.models import load_engine
-    from personascope.models._generate import interventions_from_specs
+    from personascope.engine import InterventionSpec
+    from personascope.models import get_model
     from personascope.vectors import parse_projection
 
+    specs = {kind: spec_list(kind, model_args.get(kind)) for kind in (*INTERVENTION_KINDS, "project")}
+    # Text errors first: a typo in a spec should not wait for a model to load.
+    spec = InterventionSpec.parse(specs["steer"], specs["ablate"], specs["cap"])
     engine = _engines.get(model_name)
     if engine is None:
-        engine = load_engine(
+        engine = get_model(
             model_name,
             dtype=str(model_args.get("dtype", "auto")),
             device=str(model_args.get("device", "auto")),
             layers_path=model_args.get("layers_path"),
-        )
-    specs = {kind: spec_list(kind, model_args.get(kind)) for kind in (*INTERVENTION_KINDS, "project")}
+        ).engine
     shape = (engine.n_layers, engine.hidden_size)
-    interventions = tuple(interventions_from_specs(engine, specs["steer"], specs["ablate"], specs["cap"]))
+    interventions = tuple(spec.resolve(*shape))
     projections = tuple(parse_projection(s, *shape) for s in specs["project"])
     setup = Setup(
         engine=engine,

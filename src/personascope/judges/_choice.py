@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from personascope.engine._chat import Prompt
 from personascope.errors import PersonascopeError
 from personascope.store import Cache
-from personascope.models import Model
+from personascope.models import Model, get_model
 
 TOP_K = 20
 MIN_LETTER_MASS = 0.25  # as for number judges: below this the model is not answering the question asked
@@ -121,7 +121,7 @@ class ChoiceJudge:
             raise PersonascopeError(f"choice judge {name!r}: template must contain {' and '.join(missing)}")
         if len(options) < 2:
             raise PersonascopeError(f"choice judge {name!r} needs at least two options")
-        self.model = model if isinstance(model, Model) else Model(model, cache)
+        self.model = get_model(model, cache=cache)
         self.template, self.name, self.options = template, name, dict(options)
         self.labels = letters(len(options))
 

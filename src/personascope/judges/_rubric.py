@@ -10,7 +10,7 @@ from personascope.errors import PersonascopeError
 from personascope.judges._blackbox import distribution_from_positions, logprob_answers
 from personascope.judges._judgment import Judgment, judgment_from_distribution, judgment_from_samples
 from personascope.store import Cache
-from personascope.models import Model
+from personascope.models import Model, get_model
 
 if TYPE_CHECKING:
     from personascope.traits import TraitSpec
@@ -60,7 +60,7 @@ class RubricJudge:
             raise PersonascopeError(f"judge rubric {name!r} must contain {' and '.join(missing)}")
         if samples < 1:
             raise PersonascopeError(f"judge {name!r}: samples must be at least 1, not {samples}")
-        self.model = model if isinstance(model, Model) else Model(model, cache)
+        self.model = get_model(model, cache=cache)
         self.rubric, self.name, self.method, self.samples = rubric, name, method, samples
 
     def __repr__(self) -> str:

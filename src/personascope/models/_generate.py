@@ -11,19 +11,19 @@ from collections.abc import Sequence
 from personascope.engine._chat import Prompt, to_messages
 from personascope.engine._types import GenerateConfig, Generation
 from personascope.errors import PersonascopeError
-from personascope.models._names import parse_model_name
+from personascope.models._get import get_model
+from personascope.models._model import Model
 
 
 def interventions_from_specs(engine, steer: Sequence[str] = (), ablate: Sequence[str] = (), cap: Sequence[str] = ()) -> list:
-    """Engine interventions from CLI-style specs (see `personascope.vectors.FORMS`)."""
-    from personascope.vectors import parse_intervention
+    """Engine interventions from CLI-style specs (see `personascope.engine.FORMS`)."""
+    from personascope.engine import InterventionSpec
 
-    specs = [("steer", s) for s in steer] + [("ablate", s) for s in ablate] + [("cap", s) for s in cap]
-    return [parse_intervention(kind, spec, engine.n_layers, engine.hidden_size) for kind, spec in specs]
+    return InterventionSpec.parse(steer, ablate, cap).resolve(engine.n_layers, engine.hidden_size)
 
 
 def generate(
-    model: str,
+    model: "str | Model",
     prompts: Sequence[Prompt],
     config: GenerateConfig | None = None,
     *,
@@ -39,28 +39,27 @@ def generate(
     `model_args` go to Inspect's `get_model` for black-box models (e.g. `base_url`).
     """
     config = config or GenerateConfig()
-    engine, interventions = prepare(model, steer, ablate, cap)
+    handle = get_model(model, args=model_args) if model_args else get_model(model)
+    engine, interventions = prepare(handle, steer, ablate, cap)
     if engine is not None:
         with engine.intervene(*interventions):
             return engine.generate(prompts, config, system=system, progress=progress)
-    return asyncio.run(_inspect_generate(parse_model_name(model).target, prompts, config, system, model_args or {}))
+    return asyncio.run(_inspect_generate(handle.ref.target, prompts, config, system, handle.model_args))
 
 
-def prepare(model: str, steer: Sequence[str] = (), ablate: Sequence[str] = (), cap: Sequence[str] = ()):
+def prepare(model: "str | Model", steer: Sequence[str] = (), ablate: Sequence[str] = (), cap: Sequence[str] = ()):
     """Check a model name and intervention specs without generating anything.
 
     Returns `(engine, interventions)` for white-box models (loading the engine) and
     `(None, [])` for black-box ones, which cannot take interventions.
     """
-    ref = parse_model_name(model)
-    if ref.white_box:
-        from personascope.models import load_engine
-
-        engine = load_engine(ref)
+    handle = get_model(model)
+    if handle.white_box:
+        engine = handle.engine
         return engine, interventions_from_specs(engine, steer, ablate, cap)
     if steer or ablate or cap:
         raise PersonascopeError(
-            f"{model} is a black-box model: steering, ablation and capping need a white-box model (smollm2 or hf/<path>)"
+            f"{handle.name} is a black-box model: steering, ablation and capping need a white-box model (smollm2 or hf/<path>)"
         )
     return None, []
 

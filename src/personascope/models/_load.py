@@ -1,6 +1,5 @@
 """Loading white-box models into the engine."""
 
-import hashlib
 import json
 import sys
 from functools import lru_cache
@@ -8,7 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from personascope.errors import PersonascopeError
+from personascope.models._checkpoint import Checkpoint, load_weights, resolve_checkpoint, weights_fingerprint
 from personascope.models._names import ModelRef, parse_model_name
+
+__all__ = ["load_engine", "model_info", "resolve_device", "dtype_name", "resolve_dtype", "weights_fingerprint"]
 
 if TYPE_CHECKING:
     from personascope.engine import Engine
@@ -46,53 +48,22 @@ def resolve_dtype(dtype: str, device: str):
         raise PersonascopeError(f"unknown dtype {dtype!r}: choose auto, float32, bfloat16 or float16") from None
 
 
-def weights_fingerprint(path: Path) -> str:
-    """A cheap fingerprint of a local checkpoint: its config plus each weight file's
-    name, size and first and last MiB. Hashing every byte of a 70B model on each
-    load would take minutes."""
-    h = hashlib.sha256()
-    config = path / "config.json"
-    if config.is_file():
-        h.update(config.read_bytes())
-    for f in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
-        size = f.stat().st_size
-        h.update(f"{f.name}:{size}".encode())
-        with open(f, "rb") as fh:
-            h.update(fh.read(1 << 20))
-            fh.seek(max(0, size - (1 << 20)))
-            h.update(fh.read(1 << 20))
-    return h.hexdigest()
-
-
-def _checkpoint(ref: ModelRef) -> tuple[str, str]:
-    """(path or hub id to load, weights hash) for a white-box model."""
-    if ref.kind == "embedded":
-        from personascope.models._embedded import converted_dir
-
-        path, digest = converted_dir()
-        return str(path), digest
-    target = Path(ref.target).expanduser()
-    if target.exists():
-        if not (target / "config.json").is_file():
-            raise PersonascopeError(f"{target} has no config.json: point hf/ at a transformers checkpoint directory")
-        return str(target), weights_fingerprint(target)
-    looks_local = ref.target.startswith((".", "/", "~")) or ref.target.count("/") != 1
-    if looks_local:
-        raise PersonascopeError(f"no such model directory: {ref.target} (check the path after hf/)")
-    return ref.target, f"hub:{ref.target}"
-
-
 def load_engine(
     name: str | ModelRef,
     *,
     dtype: str = "auto",
     device: str = "auto",
     layers_path: str | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> "Engine":
-    """Load a white-box model (`smollm2` or `hf/<path-or-id>`) into an `Engine`.
+    """Load a white-box model (`smollm2`, `hf/<path-or-id>` with a checkpoint or a PEFT
+    adapter, or `run:<RUN>/<artifact>`) into an `Engine`.
 
-    Loaded models are kept for the life of the process, so the CLI, the Inspect
-    provider and studies share one copy.
+    `checkpoint` is the name already resolved (a `Model` passes the one its
+    fingerprint describes, so `run:latest/...` cannot change in between). Loaded
+    models are kept for the life of the process, keyed by what was resolved, so the
+    CLI, the Inspect provider and studies share one copy and a retrained directory
+    is loaded afresh.
     """
     ref = parse_model_name(name) if isinstance(name, str) else name
     if not ref.white_box:
@@ -101,29 +72,27 @@ def load_engine(
             "smollm2 or hf/<path>; use it through Inspect for generation"
         )
     device = resolve_device(device)
-    return _load(ref, dtype, device, layers_path)
+    return _load(ref.name, checkpoint or resolve_checkpoint(ref), dtype, device, layers_path)
 
 
 @lru_cache(maxsize=4)
-def _load(ref: ModelRef, dtype: str, device: str, layers_path: str | None) -> "Engine":
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def _load(name: str, checkpoint: Checkpoint, dtype: str, device: str, layers_path: str | None) -> "Engine":
+    from transformers import AutoTokenizer
 
     from personascope.engine import Engine
 
-    source, digest = _checkpoint(ref)
     torch_dtype = resolve_dtype(dtype, device)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype)
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint.tokenizer_dir)
+        model = load_weights(checkpoint, torch_dtype)
     except OSError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PersonascopeError(
-            f"cannot load {ref.name}: {first} (hub ids need network access; otherwise download the "
+            f"cannot load {name}: {first} (hub ids need network access; otherwise download the "
             "checkpoint and use hf/<local path>)"
         ) from exc
     model.to(device)
-    return Engine(model, tokenizer, name=ref.name, weights_hash=digest, layers_path=layers_path)
+    return Engine(model, tokenizer, name=name, weights_hash=checkpoint.weights, layers_path=layers_path)
 
 
 def model_info(engine: "Engine") -> dict:

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from personascope.engine._chat import Prompt, to_messages
+from personascope.engine._spec import InterventionItem, InterventionSpec
 from personascope.engine._types import GenerateConfig, Generation, Scored
+from personascope.engine._vectorfile import vector_digest
 from personascope.errors import PersonascopeError
 from personascope.models._names import parse_model_name
 from personascope.store._cache import Cache, cache_key
@@ -27,7 +29,11 @@ _NEUTRAL_CONFIG = {"batch_size"}
 _SECRET_ARGS = {"api_key", "apikey", "token", "headers"}
 
 Intervention = tuple[str, str]
-"""(kind, spec): kind is steer, ablate or cap; spec as in `personascope.vectors.FORMS`."""
+"""(kind, spec): kind is steer, ablate or cap; spec as in `personascope.engine.FORMS`."""
+Interventions = Sequence[Intervention] | InterventionSpec
+"""What the operations take: `(kind, text)` pairs or an `InterventionSpec`."""
+
+__all__ = ["Intervention", "Interventions", "Model", "intervention_key", "vector_digest"]
 
 
 def _file_digest(path: Path) -> str:
@@ -38,23 +44,9 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def vector_digest(path: str | Path) -> str:
-    """Content hash of a vector directory's tensors (what steering actually uses)."""
-    from personascope.vectors._vector import TENSORS
-
-    path = Path(path).expanduser()
-    tensors = path / TENSORS if path.is_dir() else path
-    if not tensors.is_file():
-        raise PersonascopeError(f"no vector at {path}: expected a directory with {TENSORS}")
-    return _file_digest(tensors)
-
-
 def intervention_key(kind: str, spec: str) -> list[str]:
     """An intervention as it enters a cache key: the vector by content, not by path."""
-    path, _, rest = spec.rpartition("@")
-    if not path:
-        raise PersonascopeError(f"malformed {kind} argument {spec!r}: missing '@'")
-    return [kind, vector_digest(path), rest]
+    return InterventionItem.parse(kind, spec).key()
 
 
 def _jsonable(value: Any) -> bool:
@@ -86,15 +78,27 @@ class Model:
     ) -> None:
         self.ref = parse_model_name(name)
         self.name = self.ref.name
-        self.cache = cache if cache is not None else Cache()
+        self._cache = cache
         self.dtype, self.device, self.layers_path = dtype, device, layers_path
         self.model_args = dict(model_args or {})
         self.calls = 0
         """Model invocations made (cache misses sent to the model, counted per chunk)."""
         self._engine = None
         self._fingerprint: dict | None = None
-        self._source: str | None = None
-        self._n_layers: int | None = None
+        self._checkpoint = None
+        self._shape: tuple[int, int] | None = None
+
+    @property
+    def cache(self) -> Cache:
+        """The call cache (default: the user cache, opened on first use, so a handle
+        made only to resolve a name or load an engine touches no cache file)."""
+        if self._cache is None:
+            self._cache = Cache()
+        return self._cache
+
+    @cache.setter
+    def cache(self, cache: Cache) -> None:
+        self._cache = cache
 
     # -- identity -----------------------------------------------------------
     @property
@@ -105,18 +109,17 @@ class Model:
         """What identifies the model's behaviour, without loading it."""
         if self._fingerprint is None:
             if self.white_box:
-                from personascope.models._load import _checkpoint, dtype_name, resolve_device
+                from personascope.models._load import dtype_name, resolve_device
 
-                source, weights = _checkpoint(self.ref)
-                self._source = source
+                checkpoint = self.checkpoint()
                 device = resolve_device(self.device)
                 tokenizer = [
                     _file_digest(p)
                     for name in ("tokenizer_config.json", "chat_template.jinja", "tokenizer.json")
-                    if (p := Path(source) / name).is_file()
+                    if (p := Path(checkpoint.tokenizer_dir) / name).is_file()
                 ]
                 self._fingerprint = {
-                    "weights": weights,
+                    "weights": checkpoint.weights,
                     "tokenizer": tokenizer,
                     "dtype": dtype_name(self.dtype, device),
                     "device": device.split(":")[0],
@@ -125,6 +128,15 @@ class Model:
                 args = {k: v for k, v in self.model_args.items() if k.lower() not in _SECRET_ARGS and _jsonable(v)}
                 self._fingerprint = {"api_model": self.ref.target, "args": args}
         return self._fingerprint
+
+    def checkpoint(self):
+        """What the name resolved to on disk (white-box only), resolved once per handle:
+        a `run:latest/...` handle keeps the run it first found."""
+        if self._checkpoint is None:
+            from personascope.models._checkpoint import resolve_checkpoint
+
+            self._checkpoint = resolve_checkpoint(self.ref)
+        return self._checkpoint
 
     @property
     def engine(self):
@@ -136,7 +148,9 @@ class Model:
         if self._engine is None:
             from personascope.models import load_engine
 
-            self._engine = load_engine(self.ref, dtype=self.dtype, device=self.device, layers_path=self.layers_path)
+            self._engine = load_engine(
+                self.ref, dtype=self.dtype, device=self.device, layers_path=self.layers_path, checkpoint=self.checkpoint()
+            )
         return self._engine
 
     # -- the cached core ----------------------------------------------------
@@ -183,13 +197,14 @@ class Model:
         config: GenerateConfig | None = None,
         *,
         system: str | None = None,
-        interventions: Sequence[Intervention] = (),
+        interventions: Interventions = (),
         progress: Callable[[int], None] | None = None,
     ) -> list[Generation]:
         """One response per prompt; `interventions` need a white-box model."""
         config = config or GenerateConfig()
         params = config.model_dump(exclude=_NEUTRAL_CONFIG)
-        ivs = [intervention_key(kind, spec) for kind, spec in interventions]
+        interventions = InterventionSpec.from_pairs(interventions)
+        ivs = interventions.keys()
         if ivs and not self.white_box:
             raise PersonascopeError(f"{self.name} is a black-box model: steering, ablation and capping need smollm2 or hf/<path>")
         messages = [to_messages(p, system) for p in prompts]
@@ -221,13 +236,14 @@ class Model:
         continuations: Sequence[str],
         *,
         system: str | None = None,
-        interventions: Sequence[Intervention] = (),
+        interventions: Interventions = (),
         progress: Callable[[int], None] | None = None,
     ) -> list[Scored]:
         """Per-token log-probabilities of each continuation given its prompt, under
         `interventions` (a steered model's preference between answers)."""
         messages = [to_messages(p, system) for p in prompts]
-        ivs = [intervention_key(kind, spec) for kind, spec in interventions]
+        interventions = InterventionSpec.from_pairs(interventions)
+        ivs = interventions.keys()
         keys = [
             # Unsteered keys keep their old form, so earlier cached scores stay valid.
             cache_key(op="score", model=self.fingerprint(), messages=m, continuation=c, **({"interventions": ivs} if ivs else {}))
@@ -242,18 +258,18 @@ class Model:
         raw = self._cached("score", keys, compute, self._chunk(8), progress)
         return [Scored(**json.loads(r)) for r in raw]
 
-    def _intervening(self, interventions: Sequence[Intervention]):
+    def _intervening(self, interventions: InterventionSpec):
         """A context with `interventions` installed on the engine (none: a no-op)."""
         import contextlib
 
         if not interventions:
             return contextlib.nullcontext()
-        from personascope.models._generate import interventions_from_specs
-
-        by_kind: dict[str, list[str]] = {"steer": [], "ablate": [], "cap": []}
-        for kind, spec in interventions:
-            by_kind[kind].append(spec)
-        return self.engine.intervene(*interventions_from_specs(self.engine, **by_kind))
+        engine = self.engine
+        # Steering applies before ablation and capping, whatever order the caller gave:
+        # the order results were always computed in, so cached results stay true.
+        rank = {"steer": 0, "ablate": 1, "cap": 2}
+        ordered = sorted(interventions.items, key=lambda item: rank[item.kind])
+        return engine.intervene(*(item.resolve(engine.n_layers, engine.hidden_size) for item in ordered))
 
     def top_logprobs(
         self,
@@ -279,7 +295,7 @@ class Model:
         labels: Sequence[str],
         *,
         system: str | None = None,
-        interventions: Sequence[Intervention] = (),
+        interventions: Interventions = (),
         progress: Callable[[int], None] | None = None,
     ) -> list[list[float]]:
         """Log-probability of each label as the whole start of the answer, per prompt,
@@ -287,7 +303,8 @@ class Model:
         token, else one scored continuation per label."""
         labels = list(labels)
         messages = [to_messages(p, system) for p in prompts]
-        ivs = [intervention_key(kind, spec) for kind, spec in interventions]
+        interventions = InterventionSpec.from_pairs(interventions)
+        ivs = interventions.keys()
         keys = [cache_key(op="choice", model=self.fingerprint(), messages=m, labels=labels, interventions=ivs) for m in messages]
 
         def compute(idx: list[int]) -> list[bytes]:
@@ -334,7 +351,7 @@ class Model:
         layers: Sequence[int] | None = None,
         poolings: Sequence[str] = ("response_mean",),
         system: str | None = None,
-        interventions: Sequence[Intervention] = (),
+        interventions: Interventions = (),
         progress: Callable[[int], None] | None = None,
     ):
         """Pooled activations as `Engine.capture` returns them (an `Activations`).
@@ -356,7 +373,8 @@ class Model:
         layers = list(range(n)) if layers is None else check_layers(list(layers), n)
         messages = [to_messages(p, system) for p in prompts]
         responses_ = list(responses) if responses is not None else [None] * len(messages)
-        ivs = [intervention_key(kind, spec) for kind, spec in interventions]
+        interventions = InterventionSpec.from_pairs(interventions)
+        ivs = interventions.keys()
         keys = [
             # Plain keys keep their old form, so earlier cached activations stay valid.
             cache_key(op="capture", model=self.fingerprint(), messages=m, response=r, layers=layers, poolings=sorted(poolings),
@@ -376,21 +394,43 @@ class Model:
         return Activations(layers=layers, data=data)
 
     def n_layers(self) -> int:
-        """Layer count, read from the checkpoint's config.json (no weights, no transformers import)."""
+        """Layer count, read from the checkpoint's config.json (for an adapter, its
+        base's): no weights, no transformers import."""
         if self._engine is not None:
             return self._engine.n_layers
-        if self._n_layers is None:
-            self.fingerprint()
-            config_file = Path(self._source) / "config.json"
-            config = json.loads(config_file.read_text()) if config_file.is_file() else {}
-            config = config.get("text_config", config)
+        return self._config_shape()[0]
+
+    def hidden_size(self) -> int:
+        """Residual width, read like `n_layers` (white-box only)."""
+        if self._engine is not None:
+            return self._engine.hidden_size
+        return self._config_shape()[1]
+
+    def check_interventions(self, interventions: Interventions) -> InterventionSpec:
+        """Parse and validate interventions against this model's shape without loading it."""
+        spec = InterventionSpec.from_pairs(interventions)
+        if spec and not self.white_box:
+            raise PersonascopeError(f"{self.name} is a black-box model: steering, ablation and capping need smollm2 or hf/<path>")
+        if spec:
+            spec.check(self.n_layers(), self.hidden_size())
+        return spec
+
+    def _config_shape(self) -> tuple[int, int]:
+        if self._shape is None:
+            from personascope.models._checkpoint import text_config
+
+            if not self.white_box:
+                raise PersonascopeError(f"{self.name} is a black-box model: it has no layers to read")
+            config = text_config(self.checkpoint())
             n = config.get("num_hidden_layers", config.get("n_layer"))
-            if n is None:  # hub ids and unusual configs: let transformers work it out
+            width = config.get("hidden_size", config.get("n_embd"))
+            if n is None or width is None:  # hub ids and unusual configs: let transformers work it out
                 from transformers import AutoConfig
 
-                n = AutoConfig.from_pretrained(self._source).get_text_config().num_hidden_layers
-            self._n_layers = int(n)
-        return self._n_layers
+                text = AutoConfig.from_pretrained(self.checkpoint().config_dir).get_text_config()
+                n, width = text.num_hidden_layers, text.hidden_size
+            self._shape = (int(n), int(width))
+        return self._shape
 
     def describe(self) -> dict[str, Any]:
         """For manifests: the name and fingerprint, never secrets."""

@@ -1,4 +1,5 @@
-"""One way to name a model: `smollm2`, `hf/<path-or-id>`, or any Inspect model string."""
+"""One way to name a model: `smollm2`, `hf/<path-or-id>`, `run:<RUN>/<artifact>`, or any
+Inspect model string."""
 
 from typing import Literal
 
@@ -8,7 +9,7 @@ from personascope.errors import PersonascopeError
 
 EMBEDDED = "smollm2"
 
-Kind = Literal["embedded", "hf", "inspect"]
+Kind = Literal["embedded", "hf", "run", "inspect"]
 
 
 class ModelRef(BaseModel, frozen=True):
@@ -17,9 +18,11 @@ class ModelRef(BaseModel, frozen=True):
     name: str
     """The name as the user wrote it (without a `personascope/` prefix)."""
     kind: Kind
-    """`embedded` and `hf` are white-box (the engine); `inspect` is black-box."""
+    """`embedded`, `hf` and `run` are white-box (the engine); `inspect` is black-box."""
     target: str
-    """For `hf`: the local path or hub id; for `inspect`: the Inspect model string."""
+    """For `hf`: the local path or hub id; for `run`: `<RUN>/<artifact path>` (resolved
+    when the model is used, so `latest` follows new runs); for `inspect`: the Inspect
+    model string."""
 
     @property
     def white_box(self) -> bool:
@@ -39,10 +42,17 @@ def parse_model_name(name: str) -> ModelRef:
         if not target:
             raise PersonascopeError("model 'hf/' names no model: write hf/<local path or hub id>")
         return ModelRef(name=name, kind="hf", target=target)
+    if name.startswith("run:"):
+        target = name.removeprefix("run:").rstrip("/")
+        if "/" not in target:
+            raise PersonascopeError(
+                f"model {name!r} names no artifact: write run:<run dir, run id or latest>/<artifact path>"
+            )
+        return ModelRef(name=name, kind="run", target=target)
     provider, sep, rest = name.partition("/")
     if sep and provider and rest:
         return ModelRef(name=name, kind="inspect", target=name)
     raise PersonascopeError(
         f"unknown model {name!r}: use 'smollm2' (embedded), 'hf/<local path or hub id>', "
-        "or an Inspect model string such as 'openai/gpt-4o-mini' or 'vllm/<model>'"
+        "'run:<RUN>/<artifact path>', or an Inspect model string such as 'openai/gpt-4o-mini' or 'vllm/<model>'"
     )

@@ -10,7 +10,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-MANIFEST = "manifest.json"
+from personascope._runsdir import MANIFEST
+
 SCHEMA_VERSION = 1
 _PACKAGES = ("personascope", "torch", "transformers", "inspect_ai", "pydantic", "numpy")
 

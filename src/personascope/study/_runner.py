@@ -1,11 +1,11 @@
 """Running a study: pick or resume a run directory, run the steps, write the report."""
 
-import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from personascope._runsdir import default_runs_dir
 from personascope.errors import PersonascopeError
 from personascope.store import STORE_NAME, Cache, RunStore
 from personascope.models import Model
@@ -13,11 +13,6 @@ from personascope.study import _stepcache as stepcache
 from personascope.study._config import Study, load_study
 from personascope.study._context import StepContext
 from personascope.study._manifest import git_state, now, read_manifest, versions, write_manifest
-
-
-def default_runs_dir() -> Path:
-    """Where runs go: $PERSONASCOPE_RUNS, else ./runs."""
-    return Path(os.environ.get("PERSONASCOPE_RUNS", "runs"))
 
 
 @dataclass

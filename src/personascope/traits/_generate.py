@@ -54,7 +54,7 @@ def generate_trait(
     through the cache, so rerunning with the same arguments costs nothing.
     """
     from personascope.engine._types import GenerateConfig
-    from personascope.models import Model
+    from personascope.models import get_model
 
     d = " ".join(str(description).split()).rstrip(".")
     if not d:
@@ -62,7 +62,7 @@ def generate_trait(
     if n_questions < 1 or n_pairs < 1 or attempts < 1:
         raise PersonascopeError("n_questions, n_pairs and attempts must be at least 1")
     name = T.safe_name(name or T.slug(d), default="generated")
-    lm = Model(model, cache, model_args=model_args)
+    lm = get_model(model, cache=cache, **({"args": model_args} if model_args else {}))
     prompts = [p.format(k=2 * n_questions, d=d) for p in _QUESTION_PROMPTS]
     prompts += [_POS_PROMPT.format(n=n_pairs, d=d), _NEG_PROMPT.format(n=n_pairs, d=d)]
 

@@ -40,9 +40,9 @@ def resolve_trait(trait: "TraitSpec | str") -> "TraitSpec":
 
 
 def resolve_model(model: "str | Model", cache: "Cache | None", what: str = "extraction") -> "Model":
-    from personascope.models import Model
+    from personascope.models import get_model
 
-    resolved = model if isinstance(model, Model) else Model(model, cache)
+    resolved = get_model(model, cache=cache)
     if what == "extraction" and not resolved.white_box:
         raise PersonascopeError(
             f"{resolved.name} is a black-box model: persona vectors need activations, so use smollm2 or hf/<path> "

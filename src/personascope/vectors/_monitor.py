@@ -167,12 +167,12 @@ def project_records(
     import torch
 
     from personascope.engine import Engine
-    from personascope.models import Model
+    from personascope.models import get_model
 
     monitored = load_monitored(vector_dirs, layer)
     pairs = [split_record(r, f"record {i + 1}") for i, r in enumerate(records)]
     prompts, responses = [p for p, _ in pairs], [r or "" for _, r in pairs]
-    handle = model if isinstance(model, (Engine, Model)) else Model(model, cache)
+    handle = model if isinstance(model, Engine) else get_model(model, cache=cache)
     layers = sorted({lay for _, _, lay in monitored})
     n_layers = handle.n_layers if isinstance(handle, Engine) else handle.n_layers()
     for name, vec, _ in monitored:

@@ -67,9 +67,9 @@ def role_activations(
 
     from personascope._progress import track
     from personascope.engine import GenerateConfig
-    from personascope.models import Model
+    from personascope.models import get_model
 
-    cm = model if isinstance(model, Model) else Model(model, cache)
+    cm = get_model(model, cache=cache)
     questions = list(questions)
     if not questions:
         raise PersonascopeError("persona space needs at least one question")
@@ -240,10 +240,10 @@ def map_persona_space(
     of units out on smollm2: clamping it breaks generation into repetition."""
     import torch
 
-    from personascope.models import Model
+    from personascope.models import get_model
     from personascope.vectors._monitor import token_projections
 
-    cm = model if isinstance(model, Model) else Model(model, cache)
+    cm = get_model(model, cache=cache)
     builtin_roles, builtin_questions = load_roles()
     roles = builtin_roles if roles is None else roles
     questions = list(questions or builtin_questions)[:n_questions]

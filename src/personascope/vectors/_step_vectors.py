@@ -65,12 +65,12 @@ class VectorsStep(Step, ExtractConfig):
             return {}
         if self.judge_model in ctx.study.models:
             return {"judge": ctx.model(self.judge_model).fingerprint()}
-        from personascope.models import Model
+        from personascope.models import get_model
 
-        return {"judge": Model(self.judge_model, ctx.cache).fingerprint()}
+        return {"judge": get_model(self.judge_model, cache=ctx.cache).fingerprint()}
 
     def run(self, ctx) -> None:
-        from personascope.models import Model
+        from personascope.models import get_model
         from personascope.protocol._context_names import VECTOR_DIR
         from personascope.vectors._step_vectors_record import record_extraction, run_steer_check
         from personascope.vectors import extract_vector
@@ -82,7 +82,7 @@ class VectorsStep(Step, ExtractConfig):
         alias, model = models[0]
         judge = None
         if self.judge and self.judge_model is not None:
-            judge = ctx.model(self.judge_model) if self.judge_model in ctx.study.models else Model(self.judge_model, ctx.cache)
+            judge = ctx.model(self.judge_model) if self.judge_model in ctx.study.models else get_model(self.judge_model, cache=ctx.cache)
         path = self.trait_file(ctx.study.base_dir)
         spec = load_trait(path if path is not None else self.trait)
         result = extract_vector(spec, model, config=self.extract_config(ctx.seed), judge_model=judge, cache=ctx.cache, progress=ctx.progress)

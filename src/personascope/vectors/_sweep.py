@@ -161,7 +161,7 @@ def sweep_vector(
     from personascope.engine import GenerateConfig
     from personascope.engine._layers import check_layers
     from personascope.stats import bootstrap_mean
-    from personascope.models import Model
+    from personascope.models import get_model
 
     config = SweepConfig(
         layers=list(layers), coefs=list(coefs), n_questions=n_questions, max_tokens=max_tokens,
@@ -169,7 +169,7 @@ def sweep_vector(
     )
     vector_dir = Path(vector_dir).expanduser()
     vec = PersonaVector.load(vector_dir)
-    cm = model if isinstance(model, Model) else Model(model, cache)
+    cm = get_model(model, cache=cache)
     spec = _resolve_trait(trait, vec.meta)
     qs = list(questions) if questions else (list(spec.questions.eval) if spec else [])
     if not qs:

@@ -1,0 +1,156 @@
+"""What a white-box name points at: a checkpoint directory, a hub id, or a PEFT
+adapter directory over a base model that is itself any white-box name.
+
+Resolving reads only small files (configs, the first and last MiB of each weight
+file), so fingerprints and layer counts never load a model.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from personascope.errors import PersonascopeError
+from personascope.models._names import EMBEDDED, ModelRef, parse_model_name
+
+ADAPTER_CONFIG = "adapter_config.json"
+_MAX_DEPTH = 4  # adapters over adapters: deeper than this is a loop in the configs
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A resolved white-box model. For an adapter, `source` is the adapter directory
+    and `base` the checkpoint it applies to."""
+
+    source: str
+    """The directory or hub id `from_pretrained` reads."""
+    weights: str
+    """Fingerprint of the weights; for an adapter it covers the base's fingerprint,
+    the adapter's config and the adapter's weights."""
+    config_dir: str
+    """Where `config.json` (layer count, width) lives: the base's for an adapter."""
+    tokenizer_dir: str
+    """Where the tokenizer is read: the adapter's own if it saved one, else the base's."""
+    base: "Checkpoint | None" = None
+    """The base model of an adapter; None for a full checkpoint."""
+
+
+def weights_fingerprint(path: Path) -> str:
+    """A cheap fingerprint of a local checkpoint: its config plus each weight file's
+    name, size and first and last MiB. Hashing every byte of a 70B model on each
+    load would take minutes."""
+    h = hashlib.sha256()
+    config = path / "config.json"
+    if config.is_file():
+        h.update(config.read_bytes())
+    for f in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
+        size = f.stat().st_size
+        h.update(f"{f.name}:{size}".encode())
+        with open(f, "rb") as fh:
+            h.update(fh.read(1 << 20))
+            fh.seek(max(0, size - (1 << 20)))
+            h.update(fh.read(1 << 20))
+    return h.hexdigest()
+
+
+def resolve_checkpoint(ref: ModelRef, _depth: int = 0) -> Checkpoint:
+    """The checkpoint a white-box name points at (converting the embedded model once)."""
+    if ref.kind == "embedded":
+        from personascope.models._embedded import converted_dir
+
+        path, digest = converted_dir()
+        return Checkpoint(str(path), digest, str(path), str(path))
+    if ref.kind == "run":
+        from personascope._runsdir import run_artifact
+
+        return _directory(run_artifact(ref.target), ref, _depth)
+    if ref.kind != "hf":
+        raise PersonascopeError(f"{ref.name} is a black-box model: it has no checkpoint to load")
+    target = Path(ref.target).expanduser()
+    if target.exists():
+        return _directory(target, ref, _depth)
+    looks_local = ref.target.startswith((".", "/", "~")) or ref.target.count("/") != 1
+    if looks_local:
+        raise PersonascopeError(f"no such model directory: {ref.target} (check the path after hf/)")
+    return Checkpoint(ref.target, f"hub:{ref.target}", ref.target, ref.target)
+
+
+def _directory(path: Path, ref: ModelRef, depth: int) -> Checkpoint:
+    if (path / ADAPTER_CONFIG).is_file():
+        return _adapter(path, depth)
+    if not (path / "config.json").is_file():
+        what = "hf/" if ref.kind == "hf" else "the run artifact"
+        raise PersonascopeError(
+            f"{path} has no config.json: point {what} at a transformers checkpoint directory "
+            f"or a PEFT adapter directory (with {ADAPTER_CONFIG})"
+        )
+    return Checkpoint(str(path), weights_fingerprint(path), str(path), str(path))
+
+
+def _adapter(path: Path, depth: int) -> Checkpoint:
+    config_file = path / ADAPTER_CONFIG
+    try:
+        config = json.loads(config_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise PersonascopeError(f"{config_file} is not valid JSON ({exc}): re-save the adapter") from None
+    base = config.get("base_model_name_or_path") if isinstance(config, dict) else None
+    if not isinstance(base, str) or not base.strip():
+        raise PersonascopeError(
+            f"{config_file} names no base model: set base_model_name_or_path to a checkpoint directory "
+            "or a model name (smollm2, hf/<path>, run:<RUN>/<artifact>)"
+        )
+    if depth >= _MAX_DEPTH:
+        raise PersonascopeError(f"{config_file}: adapters nest deeper than {_MAX_DEPTH} levels; check base_model_name_or_path")
+    try:
+        base_ck = resolve_checkpoint(_base_ref(base.strip(), path), depth + 1)
+    except PersonascopeError as exc:
+        raise PersonascopeError(f"the base model of adapter {path}: {exc}") from None
+    # The base's location is left out: the base's weights are hashed in its own right,
+    # so a moved base (or an adapter copied to another machine) keeps its fingerprint.
+    adapter = {k: v for k, v in config.items() if k != "base_model_name_or_path"}
+    h = hashlib.sha256()
+    h.update(json.dumps(adapter, sort_keys=True, default=str).encode())
+    h.update(weights_fingerprint(path).encode())
+    weights = hashlib.sha256(f"adapter|{base_ck.weights}|{h.hexdigest()}".encode()).hexdigest()
+    own_tokenizer = (path / "tokenizer_config.json").is_file()
+    return Checkpoint(str(path), weights, base_ck.config_dir, str(path) if own_tokenizer else base_ck.tokenizer_dir, base_ck)
+
+
+def _base_ref(base: str, adapter_dir: Path) -> ModelRef:
+    """The white-box name of an adapter's base: a personascope name, a local directory
+    (as given, or relative to the adapter), else a hub id."""
+    if base == EMBEDDED or base.startswith(("hf/", "run:", "personascope/")):
+        ref = parse_model_name(base)
+        if not ref.white_box:
+            raise PersonascopeError(f"{base} is a black-box model: an adapter needs a white-box base")
+        return ref
+    for candidate in (Path(base).expanduser(), adapter_dir / base):
+        if candidate.is_dir():
+            target = str(candidate.resolve())
+            return ModelRef(name=f"hf/{target}", kind="hf", target=target)
+    return ModelRef(name=f"hf/{base}", kind="hf", target=base)
+
+
+def load_weights(checkpoint: Checkpoint, torch_dtype):
+    """A fresh transformers model for `checkpoint`; an adapter is merged into its base,
+    so hooks and layer lookup see a plain model. Never shared: merging changes the
+    base's weights in place."""
+    from transformers import AutoModelForCausalLM
+
+    if checkpoint.base is None:
+        return AutoModelForCausalLM.from_pretrained(checkpoint.source, dtype=torch_dtype)
+    from peft import PeftModel
+
+    base = load_weights(checkpoint.base, torch_dtype)
+    return PeftModel.from_pretrained(base, checkpoint.source).merge_and_unload()
+
+
+def text_config(checkpoint: Checkpoint) -> dict:
+    """The model's (text) config as JSON, read from config.json without transformers;
+    empty when there is no local config (a hub id)."""
+    config_file = Path(checkpoint.config_dir) / "config.json"
+    try:
+        config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+    except ValueError as exc:
+        raise PersonascopeError(f"{config_file} is not valid JSON ({exc}): re-save the checkpoint") from None
+    return config.get("text_config", config)
