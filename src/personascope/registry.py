@@ -23,7 +23,8 @@ from personascope.errors import PersonascopeError
 
 KINDS = ("suite", "scorer", "judge", "step", "section", "hook")
 """What can be registered. `hook` holds named functions lower layers call without
-importing the layer that defines them (the study runner's report builder)."""
+importing the layer that defines them (the study runner's report builder, the
+figures that vector analyses write beside their data)."""
 
 ENTRY_POINT_GROUP = "personascope.plugins"
 
@@ -42,6 +43,8 @@ _BUILTIN: dict[str, dict[str, str]] = {
     },
     "hook": {
         "build_report": "personascope.report:build_report",
+        "sweep_figure": "personascope.report:sweep_png",
+        "persona_space_figure": "personascope.report:persona_space_png",
     },
 }
 
