@@ -40,10 +40,19 @@ class YamlLines:
     """Line numbers of YAML nodes by their path of keys and indices."""
 
     def __init__(self, text: str) -> None:
-        try:
-            self.root = yaml.compose(text)
-        except yaml.YAMLError:
-            self.root = None
+        self.text, self._root, self._composed = text, None, False
+
+    @property
+    def root(self):
+        # Composed on the first error only: a valid file never needs its lines,
+        # and the node tree comes from the pure-Python parser (slow on big files).
+        if not self._composed:
+            self._composed = True
+            try:
+                self._root = yaml.compose(self.text)
+            except yaml.YAMLError:
+                self._root = None
+        return self._root
 
     def line(self, loc: tuple) -> int | None:
         node, line = self.root, None
