@@ -39,3 +39,22 @@ def test_import_stays_light(module):
     assert out.returncode == 0, out.stderr
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert loaded == [], f"`import {module}` loads {', '.join(loaded)}: import it inside the function that needs it"
+
+
+def test_the_fast_yaml_parser_reads_the_built_in_data_as_the_reference_one_does():
+    # Built-in data files (and only those) are read with libyaml where installed.
+    yaml = pytest.importorskip("yaml")
+    if not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("PyYAML built without libyaml")
+    from personascope._yamlerrors import load_yaml
+
+    files = sorted(SRC.glob("*/data/*.yaml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert load_yaml(text, f"<built-in {path.name}>") == yaml.safe_load(text), path
+    # User files keep the reference parser, which rejects what libyaml lets pass.
+    from personascope.errors import PersonascopeError
+
+    with pytest.raises(PersonascopeError, match="mine.yaml:1: not valid YAML"):
+        load_yaml("questions: [Hello?]\n", "mine.yaml")

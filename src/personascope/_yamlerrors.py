@@ -121,17 +121,19 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+BUILTIN_PREFIX = "<built-in "
+"""How the names of the package's own data files begin (`<built-in families.yaml>`)."""
+
+
 def load_yaml(text: str, file: str) -> object:
     """`yaml.safe_load(text)`, or a PersonascopeError naming `file:line` and a fix."""
-    # libyaml parses the built-in data files some 20x faster (validation reads them
-    # all); on an error the pure-Python parser runs again so the message and line
-    # are always the same ones, whichever parser is installed.
+    # libyaml reads the built-in data files (named `<built-in ...>`) some 20x
+    # faster, and validation reads them all. User files always go through the
+    # pure-Python parser: the two disagree on some edge cases (libyaml accepts
+    # `[Hello?]`), and a file must not be valid on one machine and not another.
     fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
-        try:
-            return yaml.load(text, Loader=fast)  # noqa: S506 (a safe loader)
-        except yaml.YAMLError:
-            pass
+    if fast is not None and file.startswith(BUILTIN_PREFIX):
+        return yaml.load(text, Loader=fast)  # noqa: S506 (a safe loader)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
