@@ -63,6 +63,30 @@ def report(name: str, ratio: float, detail: str) -> str:
     return line
 
 
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "neon", "asimd")
+"""The CPU features that decide matmul speed and whether bf16 is native."""
+
+
+def machine() -> str:
+    """The CPU model, its count and the flags of `CPU_FLAGS` it has: machines of one kind differ."""
+    import os
+    import platform
+
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and name in ("", platform.machine(), platform.processor()):
+                    name = value.strip()
+                elif key.strip() in ("flags", "Features") and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    have = [f for f in CPU_FLAGS if f in flags]
+    return f"{os.cpu_count()} CPUs ({name}; {' '.join(have) or 'no listed flags'})"
+
+
 def note(text: str) -> None:
     """Progress and diagnostics go to stderr, so stdout holds only result lines."""
     print(text, file=sys.stderr, flush=True)

@@ -4,8 +4,6 @@ stdout gets one `NAME: ratio=X.XX (detail)` line per benchmark; progress goes
 to stderr.
 """
 
-import os
-import platform
 import time
 
 import torch
@@ -15,17 +13,10 @@ import bench_flops
 import bench_generate
 import bench_steer
 import bench_study_rerun
-from _common import engine, note
+import bench_validate
+from _common import engine, machine, note
 
-BENCHMARKS = (bench_generate, bench_capture, bench_steer, bench_flops, bench_study_rerun)
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
+BENCHMARKS = (bench_generate, bench_capture, bench_steer, bench_flops, bench_study_rerun, bench_validate)
 
 
 def main() -> None:
@@ -33,7 +24,7 @@ def main() -> None:
     e = engine()
     note(
         f"[bench] {e!r} loaded in {time.perf_counter() - start:.1f} s; torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs ({cpu_name()})"
+        f"{torch.get_num_threads()} threads, {machine()}"
     )
     for bench in BENCHMARKS:
         t = time.perf_counter()

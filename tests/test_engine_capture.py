@@ -75,3 +75,24 @@ def test_capture_errors(tiny_llama):
         tiny_llama.capture(["hi"], ["x"], poolings=("max",))
     with pytest.raises(PersonascopeError, match="out of range"):
         tiny_llama.capture(["hi"], ["x"], layers=[99])
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+def test_tokens_pooling_keeps_every_token_of_each_sample(arch):
+    """`tokens` gives each sample's own tokens (no padding) at the asked layers, in order,
+    beside pooled rows that stay as they were; and prompts alone need no responses."""
+    engine = tiny_engine(arch)
+    layers = [2, 0]
+    acts = engine.capture(PROMPTS, RESPONSES, layers=layers, poolings=("tokens", "response_mean"), batch_size=2)
+    assert acts.layers == layers and len(acts["tokens"]) == len(PROMPTS)
+    for i, (p, r) in enumerate(zip(PROMPTS, RESPONSES)):
+        n = len(engine.encode_prompts([p])[0]) + len(engine.encode_text([r])[0])
+        ids = torch.tensor([engine.encode_prompts([p])[0] + engine.encode_text([r])[0]])
+        with torch.inference_mode():
+            hs = engine.model(input_ids=ids, output_hidden_states=True).hidden_states
+        expected = torch.stack([hs[layer + 1][0] for layer in layers])
+        assert acts["tokens"][i].shape == (2, n, engine.hidden_size)
+        assert torch.allclose(acts["tokens"][i], expected, atol=1e-5), (arch, i)
+        assert torch.allclose(acts["response_mean"][i], _by_hand(engine, p, r)["response_mean"][layers], atol=1e-5)
+    prompts_only = engine.capture(PROMPTS, layers=[1], poolings=("tokens",))
+    assert [t.shape[1] for t in prompts_only["tokens"]] == [len(x) for x in engine.encode_prompts(PROMPTS)]

@@ -33,7 +33,8 @@ KINDS = ("suite", "scorer", "judge", "step", "section", "hook")
 0-100 number; `choice`: one of labelled options), each built as
 `cls(model, template, ..., name=..., cache=...)`. `hook` holds named functions
 lower layers call without importing the layer that defines them (the study
-runner's report builder)."""
+runner's report builder, the figures that vector analyses write beside their
+data)."""
 
 _LABELS = {"suite": "eval suite", "step": "step type", "section": "report section"}
 """How errors name an entry of a kind (the kind itself where not listed)."""
@@ -67,6 +68,8 @@ _BUILTIN: dict[str, dict[str, str]] = {
     },
     "hook": {
         "build_report": "personascope.report:build_report",
+        "sweep_figure": "personascope.report:sweep_png",
+        "persona_space_figure": "personascope.report:persona_space_png",
     },
 }
 

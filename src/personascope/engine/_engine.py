@@ -191,7 +191,9 @@ class Engine:
         over the chat-formatted prompt), `last_prompt` (the last prompt token, where
         the model is about to answer). Pooling happens inside the forward pass, so
         no full hidden-state tensor of a batch is ever kept. Empty responses give
-        NaN rows for `response_mean`.
+        NaN rows for `response_mean`. `tokens` keeps every token instead: one
+        `[len(layers), n_tokens, hidden]` tensor per sample (prompt, then response),
+        so ask for few layers, or few samples at a time.
         """
         layers = self.check_layers(range(self.n_layers) if layers is None else layers)
         prompt_ids = self.encode_prompts(prompts, system)

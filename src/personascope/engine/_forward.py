@@ -7,6 +7,9 @@ import torch
 from personascope._progress import track
 from personascope.engine._batching import left_pad, length_sorted_batches
 from personascope.engine._types import POOLINGS, Activations, Scored
+
+TOKENS = "tokens"
+"""The pooling that is none: every token's activation, per sample."""
 from personascope.errors import PersonascopeError
 
 if TYPE_CHECKING:
@@ -83,8 +86,8 @@ class _StopForward(Exception):
 
 
 def _pool_weights(poolings, prompt_lens, resp_lens, width) -> dict[str, torch.Tensor]:
-    """[B, T] weights whose weighted sum over positions is each pooling."""
-    weights = {p: torch.zeros(len(prompt_lens), width) for p in poolings}
+    """[B, T] weights whose weighted sum over positions is each pooling (`tokens` has none)."""
+    weights = {p: torch.zeros(len(prompt_lens), width) for p in poolings if p != TOKENS}
     for row, (p, r) in enumerate(zip(prompt_lens, resp_lens)):
         start = width - r - p
         if "prompt_mean" in weights:
@@ -109,9 +112,14 @@ def capture(engine: "Engine", prompt_ids, response_ids, layers, poolings, batch_
         response_ids = [[] for _ in prompt_ids]
     layers = list(dict.fromkeys(layers))
     n, width = len(prompt_ids), len(layers)
-    out = {p: torch.empty(n, width, engine.hidden_size) for p in poolings}
+    per_token = TOKENS in poolings
+    poolings = [p for p in poolings if p != TOKENS]
+    out: dict = {p: torch.empty(n, width, engine.hidden_size) for p in poolings}
+    if per_token:
+        out[TOKENS] = [None] * n
     current: dict[str, torch.Tensor] = {}
     pooled: dict[str, torch.Tensor] = {}
+    hidden: dict[int, torch.Tensor] = {}
     deepest = max(layers)
 
     def make_hook(j: int, layer: int):
@@ -119,6 +127,8 @@ def capture(engine: "Engine", prompt_ids, response_ids, layers, poolings, batch_
             h = (output[0] if isinstance(output, tuple) else output).float()
             for p, w in current.items():
                 pooled[p][:, j] = torch.einsum("btd,bt->bd", h, w)
+            if per_token:
+                hidden[j] = h  # only the requested layers of one batch are ever kept
             if layer == deepest:
                 raise _StopForward
 
@@ -138,6 +148,7 @@ def capture(engine: "Engine", prompt_ids, response_ids, layers, poolings, batch_
             # Pooled rows stay on the device until the batch is done: one copy per
             # batch rather than one synchronising copy per layer.
             pooled.update({p: torch.empty(len(batch), width, engine.hidden_size, device=engine.device) for p in poolings})
+            hidden.clear()
             with torch.inference_mode(), engine._response_mask(_response_mask(resp_lens, ids.shape[1])):
                 try:
                     engine.model.base_model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False)
@@ -146,6 +157,12 @@ def capture(engine: "Engine", prompt_ids, response_ids, layers, poolings, batch_
             index = torch.tensor(batch)
             for p in poolings:
                 out[p][index] = pooled[p].cpu()
+            if per_token:
+                stacked = torch.stack([hidden[j] for j in range(width)], dim=1).cpu()  # [B, layers, T, hidden]
+                for row, i in enumerate(batch):
+                    # Left padding: a sample's tokens are the last len(seq) positions.
+                    out[TOKENS][i] = stacked[row, :, ids.shape[1] - len(seqs[i]) :].clone()
+                del stacked
     finally:
         for handle in handles:
             handle.remove()

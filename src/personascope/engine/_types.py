@@ -54,13 +54,18 @@ class Scored:
         return float(sum(self.logprobs))
 
 
-Pooling = Literal["response_mean", "prompt_mean", "last_prompt"]
-POOLINGS: tuple[str, ...] = ("response_mean", "prompt_mean", "last_prompt")
+Pooling = Literal["response_mean", "prompt_mean", "last_prompt", "tokens"]
+POOLINGS: tuple[str, ...] = ("response_mean", "prompt_mean", "last_prompt", "tokens")
 
 
 @dataclass
 class Activations:
-    """Pooled activations: `data[pooling]` has shape `[n_samples, len(layers), hidden]`."""
+    """Pooled activations: `data[pooling]` has shape `[n_samples, len(layers), hidden]`.
+
+    `data["tokens"]` (no pooling: every token) is a list with one
+    `[len(layers), n_tokens, hidden]` tensor per sample, its chat-formatted prompt
+    tokens then its response tokens, since samples differ in length.
+    """
 
     layers: list[int]
     data: dict[str, "object"] = field(default_factory=dict)

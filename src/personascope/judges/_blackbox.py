@@ -15,7 +15,6 @@ so the tree walk of `personascope.engine._numbers` is possible only along that p
   unknowable from one call and the judge falls back to sampling.
 """
 
-import asyncio
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -39,6 +38,8 @@ def logprob_answers(model, prompts: Sequence[Prompt], *, k: int = 20, progress: 
     ]
 
     def compute(idx: list[int]) -> list[bytes]:
+        import asyncio  # only black-box judging needs an event loop; validation should not import it
+
         out = asyncio.run(_inspect_logprobs(model.ref.target, [messages[i] for i in idx], k, model.model_args))
         return [json.dumps(o).encode() for o in out]
 
@@ -67,6 +68,8 @@ async def _inspect_logprobs(target: str, messages: list[list[dict]], k: int, mod
                 for x in logprobs.content
             ]
         return {"text": out.completion, "positions": positions}
+
+    import asyncio
 
     return list(await asyncio.gather(*(one(m) for m in messages)))
 

@@ -5,7 +5,6 @@ interventions; any other name goes through Inspect's model layer, which brings
 the providers, retries and rate limits.
 """
 
-import asyncio
 from collections.abc import Sequence
 
 from personascope.engine._chat import Prompt, to_messages
@@ -44,6 +43,8 @@ def generate(
     if engine is not None:
         with engine.intervene(*interventions):
             return engine.generate(prompts, config, system=system, progress=progress)
+    import asyncio  # only black-box calls need an event loop; importing it costs validation 40 ms
+
     return asyncio.run(_inspect_generate(handle.ref.target, prompts, config, system, handle.model_args))
 
 
@@ -97,6 +98,8 @@ async def _inspect_generate(
             finish_reason="length" if out.stop_reason == "max_tokens" else "stop",
             prompt_tokens=usage.input_tokens if usage else 0,
         )
+
+    import asyncio
 
     return list(await asyncio.gather(*(one(p) for p in prompts)))
 

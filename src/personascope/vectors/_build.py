@@ -8,8 +8,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-import torch
-
 from personascope.engine._types import GenerateConfig
 from personascope.errors import PersonascopeError
 from personascope.vectors._capture import POOLINGS, capture_samples
@@ -64,6 +62,8 @@ def generate_into(model, samples: list[Sample], config: ExtractConfig, steps: St
 
 def build(spec, model, samples: list[Sample], config: ExtractConfig, *, judge_model, cache, steps: Steps, timer: Timer, source: dict) -> ExtractResult:
     """Judge, filter, capture and measure `samples` (the extraction split) into a result."""
+    import torch
+
     judge_info: dict[str, Any] = {"enabled": config.judge, "model": None}
     if config.judge:
         judge = model if judge_model is None else judge_model

@@ -9,11 +9,11 @@ through a cache entry of their own.
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import torch
-
 from personascope.vectors._samples import Sample
 
 if TYPE_CHECKING:
+    import torch
+
     from personascope.models import Model
 
 POOLINGS = ("response_mean", "prompt_mean", "last_prompt")
@@ -26,12 +26,14 @@ def capture_samples(
     poolings: Sequence[str] = POOLINGS,
     system: bool = True,
     progress: Callable[[int], None] | None = None,
-) -> dict[str, torch.Tensor]:
+) -> "dict[str, torch.Tensor]":
     """`{pooling: [n_samples, n_layers, hidden]}` at every layer, rows in sample order.
 
     `system=False` reads each response after its question alone: what the text
     carries without the instruction that produced it.
     """
+    import torch
+
     n_layers = model.n_layers()
     raw = [i for i, s in enumerate(samples) if system and s.prompt_text is not None]
     chat = [i for i, s in enumerate(samples) if not (system and s.prompt_text is not None)]
@@ -56,8 +58,9 @@ def capture_samples(
     return out
 
 
-def _capture_text(model: "Model", texts, responses, poolings, progress) -> dict[str, torch.Tensor]:
+def _capture_text(model: "Model", texts, responses, poolings, progress) -> "dict[str, torch.Tensor]":
     """Capture on already chat-formatted prompt text (no template applied again)."""
+    import torch
     from safetensors.torch import load as load_tensors
     from safetensors.torch import save as save_tensors
 

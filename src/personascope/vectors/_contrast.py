@@ -8,8 +8,6 @@ full extraction adds; the demo builds one on the fly with it.
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import torch
-
 from personascope.vectors._vector import PersonaVector
 
 if TYPE_CHECKING:

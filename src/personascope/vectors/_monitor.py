@@ -4,8 +4,8 @@ A record is a conversation (`messages`, the last assistant turn being the
 response) or a `prompt`/`response` pair. For each vector we report the
 projection at the last prompt token (where the model is about to answer: the
 prompt-level signal that P1.6 and P3.2 ask about) and the mean over the
-response. Per-token projections come from hooks that take dot products inside
-the forward pass, so a batch's hidden states are never kept.
+response. Per-token projections come from the engine's `tokens` capture, one
+batch of samples at a time, so only one batch's requested layers are ever kept.
 """
 
 import json
@@ -90,49 +90,27 @@ def token_projections(
     """
     import torch
 
-    from personascope.engine._batching import left_pad, length_sorted_batches
-    from personascope.engine._forward import _StopForward, _response_mask
-
     prompt_ids = engine.encode_prompts(prompts, system)
     response_ids = engine.encode_text(list(responses))
     units = {}
     for layer, rows in directions.items():
         rows = torch.atleast_2d(rows).float()
-        units[engine.check_layers([layer])[0]] = (rows / rows.norm(dim=-1, keepdim=True)).to(engine.device)
-    deepest = max(units)
-    current: dict[int, torch.Tensor] = {}
-
-    def make_hook(layer: int):
-        def hook(module, args, output):
-            h = output[0] if isinstance(output, tuple) else output
-            current[layer] = h.float() @ units[layer].T
-            if layer == deepest:
-                raise _StopForward  # deeper blocks cannot change what we measure
-
-        return hook
-
-    seqs = [p + r for p, r in zip(prompt_ids, response_ids, strict=True)]
-    out: list[TokenProjections | None] = [None] * len(seqs)
-    handles = [engine.blocks[layer].register_forward_hook(make_hook(layer)) for layer in units]
-    try:
-        for batch in length_sorted_batches([len(s) for s in seqs], batch_size or engine.forward_batch_size):
-            ids, mask, pos = left_pad([seqs[i] for i in batch], engine.pad_id, engine.device)
-            width = ids.shape[1]
-            resp_mask = _response_mask([len(response_ids[i]) for i in batch], width)
-            current.clear()
-            with torch.inference_mode(), engine._response_mask(resp_mask):
-                try:
-                    engine.model.base_model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False)
-                except _StopForward:
-                    pass
-            cpu = {layer: t.cpu() for layer, t in current.items()}
-            for row, i in enumerate(batch):
-                n = len(seqs[i])
-                values = {layer: t[row, width - n :].T.contiguous() for layer, t in cpu.items()}
-                out[i] = TokenProjections(len(prompt_ids[i]), seqs[i], values)
-    finally:
-        for handle in handles:
-            handle.remove()
+        units[engine.check_layers([layer])[0]] = rows / rows.norm(dim=-1, keepdim=True)
+    layers = sorted(units)
+    chunk = batch_size or engine.forward_batch_size
+    # Every token's activations are kept until projected, so samples go through
+    # the engine one batch at a time (shortest first, as the engine batches them).
+    order = sorted(range(len(prompt_ids)), key=lambda i: len(prompt_ids[i]) + len(response_ids[i]))
+    out: list[TokenProjections | None] = [None] * len(order)
+    for start in range(0, len(order), chunk):
+        idx = order[start : start + chunk]
+        acts = engine.capture(
+            [prompts[i] for i in idx], [responses[i] for i in idx], layers=layers, poolings=("tokens",),
+            system=system, batch_size=chunk,
+        )
+        for i, tokens in zip(idx, acts["tokens"]):
+            values = {layer: units[layer] @ tokens[j].T for j, layer in enumerate(acts.layers)}
+            out[i] = TokenProjections(len(prompt_ids[i]), prompt_ids[i] + response_ids[i], values)
     return out  # type: ignore[return-value]
 
 

@@ -14,12 +14,14 @@ disturbs fluency least.
 
 import math
 from collections.abc import Sequence
-
-import torch
+from typing import TYPE_CHECKING
 
 from personascope.stats import auroc, cohens_d
 from personascope.vectors._config import ExtractConfig
 from personascope.vectors._samples import Sample
+
+if TYPE_CHECKING:
+    import torch
 
 LAYER_CHOICE = "max held-out AUROC; ties by Cohen's d, then the layer nearest the middle"
 
@@ -35,14 +37,16 @@ def eval_samples(spec, config: ExtractConfig) -> list[Sample]:
     return out
 
 
-def projections(vector: torch.Tensor, acts: torch.Tensor) -> torch.Tensor:
+def projections(vector: "torch.Tensor", acts: "torch.Tensor") -> "torch.Tensor":
     """`[n, n_layers]` projections of `[n, n_layers, hidden]` activations on each layer's unit vector."""
+    import torch
+
     norms = vector.norm(dim=-1, keepdim=True)
     unit = torch.where(norms > 0, vector / norms.clamp_min(1e-30), torch.full_like(vector, math.nan))
     return torch.einsum("nlh,lh->nl", acts.float(), unit)
 
 
-def layer_quality(vector: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> list[dict]:
+def layer_quality(vector: "torch.Tensor", pos: "torch.Tensor", neg: "torch.Tensor") -> list[dict]:
     """`[{layer, auroc, cohens_d}]` of positive against negative projections per layer."""
     p, n = projections(vector, pos), projections(vector, neg)
     rows = []

@@ -152,27 +152,13 @@ class PersonaSpace:
         })
 
     def plot(self, title: str = "persona space") -> bytes:
-        """PNG bytes: each vector on PC1/PC2, the default assistant as a star."""
-        import io
+        """PNG bytes: each vector on PC1/PC2, the default assistant as a star.
 
-        from personascope.report._figures import COLORS, figure, label
+        Drawn by the report layer through the registry's `persona_space_figure` hook.
+        """
+        from personascope import registry
 
-        ratio = self.explained_variance_ratio + [0.0, 0.0]
-        with figure(6.0, 4.6) as (fig, ax):
-            for name in self.names:
-                x, y = (self.coords[name] + [0.0, 0.0])[:2]
-                ax.scatter([x], [y], s=28, color=COLORS[0], zorder=3)
-                ax.annotate(label(name), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=8)
-            if self.origin:
-                x, y = (self.origin + [0.0, 0.0])[:2]
-                ax.scatter([x], [y], s=140, marker="*", color=COLORS[1], zorder=4)
-                ax.annotate("default assistant", (x, y), xytext=(5, -10), textcoords="offset points", fontsize=8, color=COLORS[1])
-            ax.set_xlabel(f"PC1 ({100 * ratio[0]:.0f}% of variance)")
-            ax.set_ylabel(f"PC2 ({100 * ratio[1]:.0f}% of variance)")
-            ax.set_title(label(f"{title} · layer {self.layer}"))
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
-        return buf.getvalue()
+        return registry.get("hook", "persona_space_figure")(self, title)
 
 
 def persona_space(vectors: Mapping[str, PersonaVector], layer: int, *, n_components: int | None = None) -> PersonaSpace:

@@ -241,7 +241,12 @@ def _judges(spec, judge_model, cache, trait_judge, coherence_judge, scorers):
 
 
 def write_sweep(result: SweepResult, out: Path) -> Path:
-    """sweep.csv (the rows), sweep.json (everything) and sweep.png, each written atomically."""
+    """sweep.csv (the rows), sweep.json (everything) and sweep.png, each written atomically.
+
+    The figure is drawn by the report layer, reached through the registry's
+    `sweep_figure` hook (vectors sit below the report and never import it).
+    """
+    from personascope import registry
     from personascope.vectors._compare import atomic_write, plain_json
 
     out.mkdir(parents=True, exist_ok=True)
@@ -252,49 +257,6 @@ def write_sweep(result: SweepResult, out: Path) -> Path:
     atomic_write(out / "sweep.csv", buf.getvalue().encode())
     text = json.dumps(plain_json(result.to_json()), indent=2, sort_keys=True, default=str)
     atomic_write(out / "sweep.json", text.encode())
-    atomic_write(out / "sweep.png", sweep_plot(result))
+    atomic_write(out / "sweep.png", registry.get("hook", "sweep_figure")(result))
     result.out_dir = out
     return out
-
-
-def _ci_err(row: dict, metric: str, y: float) -> tuple[float, float]:
-    low, high = row[f"{metric}_low"], row[f"{metric}_high"]
-    if not (_finite(y) and _finite(low) and _finite(high)):
-        return 0.0, 0.0
-    return max(y - low, 0.0), max(high - y, 0.0)
-
-
-def sweep_plot(result: SweepResult) -> bytes:
-    """The selection metric (the trait score by default) and coherence against coef,
-    one line per layer (PNG bytes)."""
-    from personascope.report._figures import COLORS, figure, finite, label
-
-    floor, by = result.config.coherence_floor, result.config.select_by
-    with figure(8.0, 3.2, ncols=2, sharex=True) as (fig, axes):
-        for k, layer in enumerate(result.config.layers):
-            rows = sorted((r for r in result.rows if r["layer"] == layer), key=lambda r: r["coef"])
-            xs = [r["coef"] for r in rows]
-            for ax, metric in zip(axes, (by, "coherence")):
-                ys = [finite(r[metric]) for r in rows]
-                err = [_ci_err(r, metric, y) for r, y in zip(rows, ys)]
-                ax.errorbar(xs, ys, yerr=[[e[0] for e in err], [e[1] for e in err]], marker="o", markersize=3.5,
-                            capsize=3, color=COLORS[k % len(COLORS)], label=f"layer {layer}")
-        axes[0].set_title(label(f"{by}: {result.trait or 'n/a'}" if by == "trait" else f"{by} ({result.trait or 'n/a'})"))
-        axes[0].set_ylabel(label(f"{by} (mean, 95% CI)"))
-        axes[1].set_title("coherence")
-        axes[1].set_ylabel("coherence (0-100)")
-        axes[1].axhline(floor, color="#666", linewidth=0.8, linestyle="--")
-        axes[1].text(max(result.config.coefs), floor, f"floor {floor:g} ", va="bottom", ha="right", fontsize=8, color="#666")
-        for ax in axes if by != "projection" else axes[1:]:
-            ax.set_ylim(-3, 103)  # judges and scorers give 0-100: a fixed scale makes sweeps comparable
-        for ax in axes:
-            ax.set_xlabel("steering coefficient")
-        if result.best:
-            b = result.best
-            axes[0].plot([b["coef"]], [b[by]], marker="o", markersize=10, markerfacecolor="none",
-                         markeredgecolor="#222", markeredgewidth=1.5)
-            fig.suptitle(label(f"best by {result.config.select_by}: layer {b['layer']}, coef {b['coef']:g}"), fontsize=10)
-        axes[0].legend(frameon=False, fontsize=8)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
-    return buf.getvalue()

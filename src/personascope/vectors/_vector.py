@@ -12,11 +12,12 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from personascope.errors import PersonascopeError
+
+if TYPE_CHECKING:
+    import torch
 
 SCHEMA_VERSION = 1
 TENSORS = "vectors.safetensors"
@@ -26,7 +27,9 @@ META = "meta.json"
 class PersonaVector:
     """A small value object: supports `+`, `-`, scalar `*`, `-v` and `cosine`."""
 
-    def __init__(self, data: torch.Tensor, meta: dict[str, Any] | None = None) -> None:
+    def __init__(self, data: "torch.Tensor", meta: dict[str, Any] | None = None) -> None:
+        import torch  # on first use, so importing the vectors package stays light
+
         if data.ndim != 2:
             raise PersonascopeError(f"a persona vector is [n_layers, hidden], got shape {tuple(data.shape)}")
         self.data = data.detach().to(torch.float32).cpu()
@@ -40,7 +43,7 @@ class PersonaVector:
     def hidden_size(self) -> int:
         return self.data.shape[1]
 
-    def __getitem__(self, layer: int) -> torch.Tensor:
+    def __getitem__(self, layer: int) -> "torch.Tensor":
         return self.data[layer]
 
     def _combine(self, other: "PersonaVector", sign: float) -> "PersonaVector":
@@ -64,24 +67,27 @@ class PersonaVector:
     def __neg__(self) -> "PersonaVector":
         return self * -1.0
 
-    def norms(self) -> torch.Tensor:
+    def norms(self) -> "torch.Tensor":
         return self.data.norm(dim=-1)
 
-    def cosine(self, other: "PersonaVector") -> torch.Tensor:
+    def cosine(self, other: "PersonaVector") -> "torch.Tensor":
         """Per-layer cosine similarity with `other`."""
+        import torch
+
         return torch.nn.functional.cosine_similarity(self.data, other.data, dim=-1)
 
-    def project(self, activations: torch.Tensor, layer: int) -> torch.Tensor:
+    def project(self, activations: "torch.Tensor", layer: int) -> "torch.Tensor":
         """Scalar projection of `[..., hidden]` activations on unit(row `layer`)."""
         row = self.data[layer]
         return activations.float() @ (row / row.norm())
 
-    def save(self, path: str | Path, *, extra: dict[str, torch.Tensor] | None = None) -> Path:
+    def save(self, path: str | Path, *, extra: "dict[str, torch.Tensor] | None" = None) -> Path:
         """Write the directory atomically (files land under temp names, then rename).
 
         `extra` maps other poolings' names to their `[n_layers, hidden]` vectors,
         stored beside the default one; `meta["poolings"]` lists them all.
         """
+        import torch
         from safetensors.torch import save_file
 
         path = Path(path)
