@@ -24,6 +24,10 @@ def scorer(name: str) -> Callable[[Scorer], Scorer]:
 
 
 def get_scorer(name: str) -> Scorer:
+    from personascope import registry
+
+    if name not in _REGISTRY and registry.is_ref(name):  # user code, `module:function`
+        return registry.resolve_ref(name)
     try:
         return _REGISTRY[name]
     except KeyError:
