@@ -256,3 +256,134 @@ def test_smollm2_scripted_persona_switch_steps_down_the_assistant_projection(tmp
     after = [t.projections[spec] for d in result.dialogues["default"] for t in d.turns[3:]]
     step = bootstrap_diff(after, before)
     assert step.high < 0, (step, before, after)
+
+
+# -- second models, user code, per-conversation checks -------------------------
+
+CHECKS = '''
+def shouting(question, answer):
+    """Share of the answer's letters in capitals (0..100)."""
+    letters = [c for c in answer if c.isalpha()]
+    return 100.0 * sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
+
+
+def length(question, answer):
+    return float(len(answer))
+
+
+NOT_A_FUNCTION = 3
+'''
+
+
+@pytest.fixture
+def checks(tmp_path, monkeypatch):
+    """A user module `ps_user_checks` with scorers, importable as `ps_user_checks:NAME`."""
+    import importlib
+    import sys
+
+    (tmp_path / "ps_user_checks.py").write_text(CHECKS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "ps_user_checks", raising=False)
+    return importlib.import_module("ps_user_checks")
+
+
+def test_a_simulated_user_alias_keeps_its_args(tmp_path, tiny_dir):
+    from personascope.study import parse_study, run_study
+    from personascope.testing import mock_model_args
+
+    raw = {"name": "user-alias", "models": {
+        "tiny": f"hf/{tiny_dir}",
+        "user": {"name": "mockllm/model", "args": mock_model_args("Tell me more about boats, please.")}},
+        "steps": [{"id": "d", "type": "drift", "model": "tiny", "user_model": "user", "families": ["neutral"],
+                   "conversations": 1, "turns": 3, "max_tokens": 3, "probes": []}]}
+    run = run_study(parse_study(raw), runs_dir=tmp_path / "runs", cache=Cache(tmp_path / "c.sqlite"), progress=False)
+    data = json.loads((run.run_dir / "artifacts" / "d" / "drift-tiny.json").read_text())
+    users = [t["user"] for t in data["dialogues"]["default"][0]["turns"]]
+    # Turn 1 is scripted; later user turns come from the alias's mock, which answers only with its args.
+    assert users[0] == load_families()["neutral"].conversations[0][0].user
+    assert users[1:] == ["Tell me more about boats, please."] * 2
+    assert data["config"]["user_model"] == "user"
+
+
+def test_per_conversation_probes_and_scorers_replace_the_runs(tiny, tmp_path, checks):
+    (tmp_path / "bench.yaml").write_text(
+        "families:\n"
+        "  bench:\n"
+        "    conversations:\n"
+        "      - [Hello there., 'How are you?']\n"
+        "      - turns: [{user: Hi., system: Answer in capitals only.}, Go on.]\n"
+        "        scorers: ['ps_user_checks:shouting', exclamation_rate]\n"
+        "        probes:\n"
+        "          - {name: rule, question: 'What is your rule?', scorers: ['ps_user_checks:shouting']}\n"
+    )
+    config = DriftConfig(families=["bench"], script=str(tmp_path / "bench.yaml"), conversations=2, turns=2,
+                         max_tokens=6, probe_tokens=6)
+    result = run_drift(tiny, config)
+    plain, own = result.dialogues["default"]
+    assert own.turns[0].system == "Answer in capitals only."
+    for t in plain.turns:
+        assert set(t.probes) == {"identity", "mood"} and set(t.scores) == {"sentiment"}
+    for t in own.turns:
+        assert set(t.probes) == {"rule"} and set(t.scores) == {"ps_user_checks:shouting", "exclamation_rate"}
+        assert t.scores["ps_user_checks:shouting"] == checks.shouting(t.user, t.reply)
+        assert 0.0 <= t.scores["exclamation_rate"] <= 100.0
+        answer = t.probes["rule"]["answer"]
+        assert t.probes["rule"]["scores"] == {"ps_user_checks:shouting": checks.shouting("What is your rule?", answer)}
+    measures = set(result.measures())
+    assert {"reply sentiment", "mood sentiment", "reply ps_user_checks:shouting", "rule ps_user_checks:shouting"} <= measures
+    # Each measure's curve counts only the conversations that have it.
+    n = {r["measure"]: r["n"] for r in result.curves if r["turn"] == 1}
+    assert n["reply sentiment"] == 1 and n["rule ps_user_checks:shouting"] == 1
+
+
+def test_a_user_scorer_runs_from_a_study_yaml(tmp_path, tiny_dir, checks):
+    from personascope.store import RunStore
+    from personascope.study import load_study, run_study
+
+    (tmp_path / "study.yaml").write_text(
+        "name: user-scorer\n"
+        f"models: {{tiny: 'hf/{tiny_dir}'}}\n"
+        "steps:\n"
+        "  - {id: d, type: drift, families: [neutral], conversations: 1, turns: 2, max_tokens: 4, probes: [],\n"
+        "     scorers: ['ps_user_checks:length']}\n"
+    )
+    run = run_study(load_study(tmp_path / "study.yaml"), runs_dir=tmp_path / "runs", cache=Cache(tmp_path / "c.sqlite"),
+                    progress=False)
+    store = RunStore(run.run_dir / "store.sqlite")
+    (transcript,) = store.transcripts("d")
+    replies = [t["reply"] for t in transcript.metadata["turns"]]
+    assert [transcript.scores[f"turn {k} reply ps_user_checks:length"] for k in (1, 2)] == [float(len(r)) for r in replies]
+    slope = next(m for m in store.metrics("d") if m.name == "reply ps_user_checks:length slope [neutral]")
+    assert slope.value == pytest.approx(len(replies[1]) - len(replies[0]))
+
+
+def test_bad_scorers_and_probes_are_clear_errors(tmp_path, checks):
+    with pytest.raises(ValueError, match="cannot import 'no_such_module_xyz'"):
+        DriftConfig(scorers=["no_such_module_xyz:f"])
+    with pytest.raises(ValueError, match="'ps_user_checks' has no 'nope'"):
+        DriftConfig(probes=[{"name": "p", "question": "q?", "scorers": ["ps_user_checks:nope"]}])
+    with pytest.raises(ValueError, match="scorer 'ps_user_checks:NOT_A_FUNCTION' is not a function"):
+        DriftConfig(scorers=["ps_user_checks:NOT_A_FUNCTION"])
+    bad = tmp_path / "bench.yaml"
+    bad.write_text(
+        "families:\n"
+        "  bench:\n"
+        "    conversations:\n"
+        "      - turns: [Hi.]\n"
+        "        scorers: [nope]\n"
+        "      - turns: [Hi.]\n"
+        "        probes:\n"
+        "          - {name: a, question: 'q?'}\n"
+        "          - {name: a, question: 'r?'}\n"
+        "      - turns: [Hi.]\n"
+        "        probe: []\n"
+        "      - [Hi., {user: Yes., sytem: x}]\n"
+    )
+    with pytest.raises(PersonascopeError) as err:
+        load_families(str(bad))
+    text = str(err.value)
+    assert "4 problems in families file" in text
+    assert "bench.yaml:5: families.bench.conversations[0].scorers: unknown scorer 'nope'" in text
+    assert "bench.yaml:7: families.bench.conversations[1].probes: probe names must be unique" in text
+    assert "bench.yaml:11: families.bench.conversations[2].probe:" in text
+    assert "bench.yaml:12: families.bench.conversations[3][1].sytem:" in text

@@ -1,4 +1,4 @@
-"""`personascope drift run`: a thin layer over `personascope.conversations.run_drift_study`."""
+"""`personascope drift run`: the `drift` step as a one-step study (`personascope.study.run_step`)."""
 
 from pathlib import Path
 
@@ -50,8 +50,10 @@ def run_command(
     """Converse turn by turn and print each measure's per-turn means and drift slopes.
 
     Writes a run directory (transcripts with per-turn projections, report.html)."""
-    from personascope.conversations import DriftConfig
-    from personascope.conversations._drift import result_tables, run_drift_study
+    from personascope.conversations._drift import result_tables
+    from personascope.conversations._step_drift import DriftStep
+    from personascope.protocol import arms_from_specs
+    from personascope.study import run_step
 
     quiet()
     fields = dict(conversations=conversations, turns=turns, project=project, thresholds=_thresholds(threshold),
@@ -62,7 +64,9 @@ def run_command(
         fields["script"] = str(script.expanduser().resolve())
     if no_probes:
         fields["probes"] = []
-    config = build_config(DriftConfig, **fields)
-    run, data = run_drift_study(model, config, steer=steer, cap=cap, compare=compare, seed=seed, runs_dir=runs_dir,
-                                no_cache=no_cache, new=new)
+    arms = arms_from_specs(steer=steer, cap=cap, compare=compare)
+    if any(arm.specs() for arm in arms.values()):  # else the step's lone arm, under the name results have always had
+        fields["arms"] = arms
+    step = build_config(DriftStep, id="drift", type="drift", **fields)
+    run, data = run_step(step, model, name="drift", seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
     print_run(run, data, result_tables, json_out)

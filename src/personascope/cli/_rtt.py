@@ -1,4 +1,4 @@
-"""`personascope rtt run`: a thin layer over `personascope.conversations.run_rtt_study`."""
+"""`personascope rtt run`: the `rtt` step as a one-step study (`personascope.study.run_step`)."""
 
 from pathlib import Path
 
@@ -75,7 +75,8 @@ def run_command(
     """Let the model interview candidates, one of them itself, and print how often it finds itself.
 
     Without --candidate/--candidate-model the candidates are the model itself, a pirate, a 1950s telegraph operator and a child. Writes a run directory with report.html."""
-    from personascope.conversations import RTTConfig, run_rtt_study
+    from personascope.conversations._step_rtt import RTTStep
+    from personascope.study import run_step
 
     quiet()
     fields = dict(trials=trials, questions=questions, system=system, max_tokens=max_tokens, judge_model=judge_model,
@@ -83,6 +84,6 @@ def run_command(
     cast = candidates(candidate, candidate_model)
     if cast is not None:
         fields["candidates"] = cast
-    config = build_config(RTTConfig, **fields)
-    run, data = run_rtt_study(model, config, seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
+    step = build_config(RTTStep, id="rtt", type="rtt", **fields)
+    run, data = run_step(step, model, name="rtt", seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
     print_run(run, data, lambda d: [result_table(d)], json_out)

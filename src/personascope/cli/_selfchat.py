@@ -1,4 +1,4 @@
-"""`personascope selfchat run`: a thin layer over `personascope.conversations.run_selfchat_study`."""
+"""`personascope selfchat run`: the `selfchat` step as a one-step study (`personascope.study.run_step`)."""
 
 from pathlib import Path
 
@@ -50,10 +50,11 @@ def run_command(
     end in each category, with the bliss score per turn.
 
     Writes a run directory (transcripts, end-state clusters, report.html)."""
-    from personascope.conversations import SelfChatConfig, run_selfchat_study
+    from personascope.conversations._step_selfchat import SelfChatStep
+    from personascope.study import run_step
 
     quiet()
-    config = build_config(SelfChatConfig, turns=turns, seeds=seeds, project=project, judge_model=judge_model,
-                          max_tokens=max_tokens, temperature=temperature)
-    run, data = run_selfchat_study(model, config, seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
+    step = build_config(SelfChatStep, id="selfchat", type="selfchat", turns=turns, seeds=seeds, project=project,
+                        judge_model=judge_model, max_tokens=max_tokens, temperature=temperature)
+    run, data = run_step(step, model, name="selfchat", seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
     print_run(run, data, result_tables, json_out)

@@ -1,4 +1,4 @@
-"""`personascope therapy run`: a thin layer over `personascope.conversations.run_therapy_study`."""
+"""`personascope therapy run`: the `therapy` step as a one-step study (`personascope.study.run_step`)."""
 
 from pathlib import Path
 
@@ -34,8 +34,9 @@ def run_command(
 
     Writes a run directory (session transcripts, answers, report.html)."""
     from personascope.cli._eval import _options
-    from personascope.conversations import TherapyConfig, run_therapy_study
+    from personascope.conversations._step_therapy import TherapyStep
     from personascope.conversations._therapy import result_tables
+    from personascope.study import run_step
 
     quiet()
     fields = dict(sessions=sessions, questions=questions, system=system, options=_options(option), limit=limit,
@@ -44,6 +45,6 @@ def run_command(
         fields["instruments"] = instrument
     if script is not None:
         fields["script"] = str(script.expanduser().resolve())
-    config = build_config(TherapyConfig, **fields)
-    run, data = run_therapy_study(model, config, seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
+    step = build_config(TherapyStep, id="therapy", type="therapy", **fields)
+    run, data = run_step(step, model, name="therapy", seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
     print_run(run, data, result_tables, json_out)

@@ -15,28 +15,25 @@ from personascope.conversations._drift import (
     DriftConfig,
     DriftResult,
     build_dialogues,
-    drift_study,
     run_drift,
-    run_drift_study,
 )
-from personascope.conversations._families import Family, get_family, load_families
+from personascope.conversations._families import Conversation, Family, get_family, load_families
 from personascope.conversations._measure import DEFAULT_PROBES, Probe, parse_projections, probe_turns, project_turns
-from personascope.conversations._rtt import RTTConfig, RTTResult, classify_question, rtt_study, run_rtt, run_rtt_study
+from personascope.conversations._rtt import RTTConfig, RTTResult, classify_question, run_rtt, strategies
 from personascope.conversations._selfchat import (
     SelfChatConfig,
     SelfChatResult,
     bliss_score,
     kmeans,
     run_selfchat,
-    run_selfchat_study,
-    selfchat_study,
 )
-from personascope.conversations._therapy import TherapyConfig, TherapyResult, load_therapy_script, run_therapy, run_therapy_study
+from personascope.conversations._therapy import TherapyConfig, TherapyResult, load_therapy_script, run_therapy
 
 __all__ = [
     "ALL",
     "DEFAULT_FAMILIES",
     "DEFAULT_PROBES",
+    "Conversation",
     "Dialogue",
     "DriftConfig",
     "DriftResult",
@@ -55,7 +52,6 @@ __all__ = [
     "converse",
     "crossings",
     "curves",
-    "drift_study",
     "get_family",
     "kmeans",
     "load_families",
@@ -64,17 +60,12 @@ __all__ = [
     "probe_turns",
     "project_turns",
     "run_drift",
-    "run_drift_study",
     "run_rtt",
-    "run_rtt_study",
     "run_selfchat",
-    "run_selfchat_study",
-    "rtt_study",
     "run_therapy",
-    "run_therapy_study",
     "scripted",
-    "selfchat_study",
     "simulated",
     "slope",
     "slopes",
+    "strategies",
 ]

@@ -10,16 +10,17 @@ model gets the behavioural curves (reply scores and probes) only.
 """
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from personascope.protocol import Arm
 from personascope.errors import PersonascopeError
 from personascope.conversations._curves import ALL, crossings, curves, slopes
-from personascope.conversations._dialogue import Dialogue, converse, scripted, simulated
-from personascope.conversations._measure import DEFAULT_PROBES, Probe, parse_projections, probe_turns, project_turns, score_replies
+from personascope.conversations._dialogue import Dialogue
+from personascope.conversations._measure import DEFAULT_PROBES, Probe, check_probes, check_scorers
 
 DEFAULT_FAMILIES = ["coding", "therapy", "consciousness"]
 
@@ -48,7 +49,7 @@ class DriftConfig(BaseModel):
     probes: list[Probe] = Field(default_factory=lambda: list(DEFAULT_PROBES))
     """Questions asked on a fork of the history after every turn; [] for none."""
     scorers: list[str] = Field(default_factory=lambda: ["sentiment"])
-    """Programmatic scorers of every reply."""
+    """Programmatic scorers of every reply: registered names or `module:function` references."""
     max_tokens: int = Field(64, ge=1)
     """Length of each reply."""
     probe_tokens: int = Field(32, ge=1)
@@ -56,17 +57,11 @@ class DriftConfig(BaseModel):
     temperature: float = Field(0.0, ge=0.0)
     batch_size: int = Field(16, ge=1)
 
+    _scorers = field_validator("scorers")(classmethod(lambda cls, v: check_scorers(v)))
+    _probes = field_validator("probes")(classmethod(lambda cls, v: check_probes(v)))
+
     @model_validator(mode="after")
     def _check(self) -> "DriftConfig":
-        from personascope.judges import scorers
-
-        known = scorers()
-        for name in [*self.scorers, *(s for p in self.probes for s in p.scorers)]:
-            if name not in known:
-                raise ValueError(f"unknown scorer {name!r}: choose from {', '.join(sorted(known))}")
-        names = [p.name for p in self.probes]
-        if len(set(names)) != len(names):
-            raise ValueError("probe names must be unique")
         if self.script is None:  # with a script its own families count too: checked when it is read
             from personascope.conversations._families import load_families
 
@@ -177,11 +172,10 @@ def result_tables(data: dict) -> list:
     return tables
 
 
-def build_dialogues(config: DriftConfig) -> list[Dialogue]:
-    """The first `conversations` scripts of each family, as fresh dialogues."""
+def _scripts(config: DriftConfig):
+    """(dialogue id, family name, family, conversation) for the first `conversations` of each family."""
     from personascope.conversations._families import get_family
 
-    out = []
     for name in config.families:
         family = get_family(name, config.script)
         if len(family.conversations) < config.conversations:
@@ -190,9 +184,24 @@ def build_dialogues(config: DriftConfig) -> list[Dialogue]:
                 "were asked for: lower conversations, or add scripts with `script`"
             )
         for k, conv in enumerate(family.conversations[: config.conversations]):
-            system = config.system if config.system is not None else family.system
-            out.append(Dialogue(f"{name}/{k + 1}", name, system, [t.model_dump() for t in conv]))
+            yield f"{name}/{k + 1}", name, family, conv
+
+
+def build_dialogues(config: DriftConfig) -> list[Dialogue]:
+    """The first `conversations` scripts of each family, as fresh dialogues."""
+    out = []
+    for id, name, family, conv in _scripts(config):
+        system = config.system if config.system is not None else family.system
+        out.append(Dialogue(id, name, system, [t.model_dump() for t in conv.turns]))
     return out
+
+
+def conversation_checks(config: DriftConfig) -> dict[str, tuple[list[Probe], list[str]]]:
+    """Per dialogue id, the probes and reply scorers it is measured with: its own
+    (from the families file) where it has them, else the run's."""
+    return {id: (conv.probes if conv.probes is not None else config.probes,
+                 conv.scorers if conv.scorers is not None else config.scorers)
+            for id, _, _, conv in _scripts(config)}
 
 
 def run_drift(
@@ -203,89 +212,20 @@ def run_drift(
     cache=None,
     seed: int = 0,
     progress: Callable | None = None,
-    resolve: Callable[[str], str] | None = None,
+    base_dir: str | Path | None = None,
 ) -> DriftResult:
-    """Converse, measure and summarise. `model` is a name or a `Model`;
-    `progress(description, total)` is a context yielding `advance(n)` (a study's);
-    `resolve` turns a spec's vector name into a path (a study's step ids), while
-    results keep the specs as written."""
-    import time
+    """Converse, measure and summarise (the `drift` step on one model). `model` is a
+    name, a `ModelConfig` or a `Model`; `cache` the call cache of a named model (and
+    of `user_model`); `progress(description, total)` a context yielding `advance(n)`;
+    `base_dir` the folder a relative `script` is read from (default: the current one)."""
+    from personascope.conversations._step_drift import DriftStep
+    from personascope.models import get_model
+    from personascope.protocol import LocalEnv
 
-    from personascope.engine import GenerateConfig
-    from personascope.store import Cache
-    from personascope.models import Model
-    from personascope.vectors._build import no_steps
-
-    start = time.perf_counter()
-    config = config or DriftConfig()
-    arms = dict(arms or {"default": Arm()})
-    model = model if isinstance(model, Model) else Model(model, cache if cache is not None else Cache())
-    steps = progress or no_steps
-    if not model.white_box and (config.project or any(a.specs() for a in arms.values())):
-        raise PersonascopeError(
-            f"{model.name} is a black-box model: projections and steering/capping arms need smollm2 or hf/<path> "
-            "(leave out project and the arms' steer/ablate/cap for behavioural curves only)"
-        )
-    resolve = resolve or (lambda spec: spec)
-    projections = []
-    if config.project:
-        projections = parse_projections([resolve(p) for p in config.project], model.n_layers(), labels=config.project)
-    sampling = dict(temperature=config.temperature, seed=seed if config.temperature > 0 else None, batch_size=config.batch_size)
-    reply_config = GenerateConfig(max_new_tokens=config.max_tokens, **sampling)
-    probe_config = GenerateConfig(max_new_tokens=config.probe_tokens, **sampling)
-    user_turns = scripted
-    if config.user_model:
-        from personascope.conversations._families import get_family
-
-        user = Model(config.user_model, model.cache)
-        user_turns = simulated(user, lambda d: get_family(d.family, config.script).user_persona,
-                               GenerateConfig(max_new_tokens=config.max_tokens, **sampling))
-    by_arm: dict[str, list[Dialogue]] = {}
-    for name, arm in arms.items():
-        dialogues = build_dialogues(config)
-        ivs = [(kind, resolve(spec)) for kind, spec in arm.specs()]
-        n = len(dialogues) * config.turns
-        with steps(f"drift [{name}]: conversations", n) as advance:
-            converse(model, dialogues, config.turns, user_turns, reply_config,
-                     interventions=ivs, system_override=arm.system, advance=advance)
-        score_replies(dialogues, config.scorers)
-        if projections:
-            with steps(f"drift [{name}]: projections", n) as advance:
-                project_turns(model, dialogues, projections, interventions=ivs, advance=advance)
-        with steps(f"drift [{name}]: probes", n * len(config.probes)) as advance:
-            probe_turns(model, dialogues, config.probes, probe_config, interventions=ivs, advance=advance)
-        by_arm[name] = dialogues
-    return DriftResult(
-        model.name, config, arms, by_arm, curves(by_arm, seed=seed), slopes(by_arm, seed=seed),
-        crossings(by_arm, config.thresholds, seed=seed), model.white_box, time.perf_counter() - start,
-    )
+    fields = (config or DriftConfig()).model_dump()
+    step = DriftStep(id="drift", type="drift", **fields, **({"arms": dict(arms)} if arms else {}))
+    model = get_model(model, cache=cache)
+    env = LocalEnv(seed=seed, cache=model.cache, progress_fn=progress, base_dir=Path(base_dir or Path.cwd()))
+    return step.execute(model, env)
 
 
-def drift_study(model: str = "smollm2", config: DriftConfig | None = None, *, steer=(), cap=(), compare: bool = False,
-                seed: int = 0):
-    """A `Study` with one `drift` step. Steering or capping specs make a treated arm
-    (`steered`, or `capped` when it only caps); with `compare` a `plain` arm runs
-    first, for differences."""
-    from personascope.study._onestep import one_step_study
-
-    treated = Arm(steer=list(steer), cap=list(cap))
-    if compare and not treated.specs():
-        raise PersonascopeError("--compare needs something to compare: give --steer or --cap")
-    name = "capped" if cap and not steer else "steered"
-    if treated.specs():
-        arms = {"plain": Arm(), name: treated} if compare else {name: treated}
-    else:
-        arms = {"default": Arm()}
-    config = config or DriftConfig()
-    step = {"id": "drift", "type": "drift", **config.model_dump(exclude_defaults=True),
-            "arms": {k: v.model_dump(exclude_defaults=True) for k, v in arms.items()}}
-    return one_step_study(step, model, name="drift", seed=seed)
-
-
-def run_drift_study(model: str = "smollm2", config: DriftConfig | None = None, *, runs_dir=None, no_cache: bool = False,
-                    new: bool = False, progress: bool = True, **kwargs):
-    """Run `drift_study(...)`; returns the `RunResult` and the result JSON (`DriftResult.to_json()`)."""
-    from personascope.study._onestep import run_one_step
-
-    return run_one_step(drift_study(model, config, **kwargs), result_file="drift-model.json", runs_dir=runs_dir,
-                        no_cache=no_cache, new=new, progress=progress)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from personascope.errors import PersonascopeError
 from personascope.conversations._dialogue import Dialogue, Interventions
@@ -16,15 +16,42 @@ if TYPE_CHECKING:
     from personascope.models import Model
 
 
+def check_scorers(names: list[str]) -> list[str]:
+    """`names` if each is a scorer (registered, or `module:function` that imports);
+    else a ValueError naming the first that is not, for pydantic to locate."""
+    from personascope.judges import get_scorer
+
+    for name in names:
+        try:
+            fn = get_scorer(name)
+        except PersonascopeError as exc:
+            raise ValueError(str(exc)) from None
+        if not callable(fn):
+            raise ValueError(f"scorer {name!r} is not a function: name a function(question, answer) -> float")
+    return names
+
+
+def check_probes(probes: list["Probe"]) -> list["Probe"]:
+    names = [p.name for p in probes]
+    if len(set(names)) != len(names):
+        raise ValueError("probe names must be unique")
+    return probes
+
+
 class Probe(BaseModel):
     """A question asked after a turn, on a copy of the conversation so far."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
+    """Its name in measures (`NAME SCORER`)."""
     question: str = Field(min_length=1)
+    """What is asked."""
     scorers: list[str] = Field(default_factory=lambda: ["sentiment"])
-    """Programmatic scorers of the answer (`personascope.judges.scorers()`)."""
+    """Programmatic scorers of the answer: registered names (`personascope.judges.scorers()`)
+    or `module:function` references to user code."""
+
+    _scorers = field_validator("scorers")(classmethod(lambda cls, v: check_scorers(v)))
 
 
 DEFAULT_PROBES = [

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from personascope.errors import PersonascopeError
+from personascope.protocol import LocalEnv
 from personascope.stats import Estimate
 
 
@@ -299,23 +299,6 @@ class RTTResult:
         return out
 
 
-def rtt_study(model: str, config: RTTConfig | None = None, *, seed: int = 0):
-    """A `Study` with one `rtt` step on `model` (`personascope rtt run`)."""
-    from personascope.study._onestep import one_step_study
-
-    step = {"id": "rtt", "type": "rtt", **(config or RTTConfig()).model_dump(exclude_defaults=True)}
-    return one_step_study(step, model, name="rtt", seed=seed)
-
-
-def run_rtt_study(model: str, config: RTTConfig | None = None, *, seed: int = 0, runs_dir=None, no_cache: bool = False,
-                  new: bool = False, progress: bool = True):
-    """Run `rtt_study(...)`; returns the `RunResult` and the result's JSON (`RTTResult.to_json()`)."""
-    from personascope.study._onestep import run_one_step
-
-    return run_one_step(rtt_study(model, config, seed=seed), result_file="rtt-model.json", runs_dir=runs_dir,
-                        no_cache=no_cache, new=new, progress=progress)
-
-
 def run_rtt(
     model,
     config: RTTConfig | None = None,
@@ -325,69 +308,26 @@ def run_rtt(
     models: Mapping[str, Any] | None = None,
     progress: Callable | None = None,
 ) -> RTTResult:
-    """Interview, judge and summarise. `model` is a name or a `Model`;
-    `models` maps candidate (and judge) model names to ready `Model`s (a
-    study's aliases), others are opened on the target's cache; `progress(description,
-    total)` is a context yielding `advance(n)`."""
-    import time
+    """Interview, judge and summarise (the `rtt` step on one model). `model` is a
+    name, a `ModelConfig` or a `Model`; `models` maps candidate (and judge) model
+    names to ready `Model`s, other names are opened on the target's cache;
+    `progress(description, total)` is a context yielding `advance(n)`."""
+    from personascope.conversations._step_rtt import RTTStep
+    from personascope.models import get_model
 
-    from personascope.engine import GenerateConfig
-    from personascope.judges._choice import letters
-    from personascope.store import Cache
-    from personascope.models import Model
-    from personascope.vectors._build import no_steps
+    step = RTTStep(id="rtt", type="rtt", **(config or RTTConfig()).model_dump())
+    model = get_model(model, cache=cache)
+    return step.execute(model, _Models(seed=seed, cache=model.cache, progress_fn=progress, given=dict(models or {})))
 
-    start = time.perf_counter()
-    config = config or RTTConfig()
-    model = model if isinstance(model, Model) else Model(model, cache if cache is not None else Cache())
-    steps = progress or no_steps
-    pool = dict(models or {})
 
-    def open_model(name: str | None):
-        if name is None:
-            return model
-        if name not in pool:
-            pool[name] = Model(name, model.cache)
-        return pool[name]
+@dataclass
+class _Models(LocalEnv):
+    """A `LocalEnv` that hands out the given models by name first."""
 
-    cands, twin = config.candidates, config.twin()
-    for c in cands:
-        if c is not cands[twin] and open_model(c.model).name == model.name and config.system_of(c) == _norm(config.system):
-            raise PersonascopeError(f"candidate {c.name!r} is the target itself ({model.name}, same system prompt), "
-                                    f"as is {cands[twin].name!r}: keep one")
-    labels = letters(len(cands))
-    trials, by_letter = [], []
-    for t, order in enumerate(orders(len(cands), twin, config.trials, seed)):
-        trials.append(Trial(t, [cands[i].name for i in order], labels[order.index(twin)], answers={x: [] for x in labels}))
-        by_letter.append(dict(zip(labels, (cands[i] for i in order))))
-    gen = GenerateConfig(max_new_tokens=config.max_tokens, temperature=config.temperature,
-                         seed=seed if config.temperature > 0 else None, batch_size=config.batch_size)
-    total = config.trials * (config.questions * (len(cands) + 1) + 1)
-    with steps("rtt: interviews", total) as advance:
-        for _ in range(config.questions):
-            asked = model.generate([ask_prompt(config, t, labels) for t in trials], gen, system=config.system, progress=advance)
-            for trial, g in zip(trials, asked):
-                trial.questions.append(clean_question(g.text))
-            # One batched call per candidate model over every trial and letter.
-            groups: dict[int, tuple[Any, list[tuple[Trial, str, Candidate]]]] = {}
-            for trial, cast in zip(trials, by_letter):
-                for x, c in cast.items():
-                    m = open_model(c.model)
-                    groups.setdefault(id(m), (m, []))[1].append((trial, x, c))
-            for m, items in groups.values():
-                prompts = [_history(config.system_of(c), t.questions, t.answers[x]) for t, x, c in items]
-                for (t, x, _), g in zip(items, m.generate(prompts, gen, progress=advance)):
-                    t.answers[x].append(g.text.strip())
-        prompts = [verdict_prompt(config, t, labels) for t in trials]
-        for trial, (probs, method) in zip(trials, _read(model, prompts, labels, config.system, advance)):
-            trial.probs, trial.method = probs, method
-            trial.picked = max(probs, key=probs.get) if probs else None
-            trial.correct = trial.picked == trial.twin
-    for trial in trials:
-        trial.strategies = [classify_question(q) for q in trial.questions]
-    if config.judge_model:
-        _judge(open_model(config.judge_model), trials, steps)
-    return RTTResult.build(model.name, config, trials, model.white_box, seed, time.perf_counter() - start)
+    given: dict[str, Any] = field(default_factory=dict)
+
+    def model(self, name):
+        return self.given[name] if isinstance(name, str) and name in self.given else super().model(name)
 
 
 def _read(model, prompts: list[str], labels: list[str], system: str | None, advance) -> list[tuple[dict | None, str]]:

@@ -13,15 +13,14 @@ grouping can be seen without trusting a judge. See docs/selfchat.md.
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from personascope.errors import PersonascopeError
 from personascope.conversations._curves import slope
-from personascope.conversations._measure import parse_projections
-from personascope.conversations._selfchat_data import UNCLASSIFIED, Lexicon, _check_categories, bliss_score, load_data, repeat_score
+from personascope.conversations._selfchat_data import UNCLASSIFIED, _check_categories, bliss_score, load_data  # noqa: F401 (bliss_score: public)
 
 class SelfChatConfig(BaseModel):
     """Two copies of one model talking freely: how long, how many times, what to measure."""
@@ -161,68 +160,20 @@ def run_selfchat(
     seed: int = 0,
     cache=None,
     progress: Callable | None = None,
-    resolve: Callable[[str], str] | None = None,
+    base_dir: str | Path | None = None,
 ) -> "SelfChatResult":
-    """Converse, judge, score and (white-box) embed. `model` is a name or a
-    `Model`; conversation k samples with seed `seed + k`. `progress` and
-    `resolve` are as for `run_drift`."""
-    import time
+    """Converse, judge, score and (white-box) embed (the `selfchat` step on one model).
+    `model` is a name, a `ModelConfig` or a `Model`; conversation k samples with seed
+    `seed + k`; `cache` is a named model's (and the judge's) call cache; `progress`
+    and `base_dir` are as for `run_drift`."""
+    from personascope.conversations._step_selfchat import SelfChatStep
+    from personascope.models import get_model
+    from personascope.protocol import LocalEnv
 
-    from personascope.engine import GenerateConfig
-    from personascope.judges._choice import ChoiceJudge
-    from personascope.store import Cache
-    from personascope.models import Model
-    from personascope.vectors._build import no_steps
-
-    start = time.perf_counter()
-    config = config or SelfChatConfig()
-    model = model if isinstance(model, Model) else Model(model, cache if cache is not None else Cache())
-    steps = progress or no_steps
-    if not model.white_box and config.project:
-        raise PersonascopeError(f"{model.name} is a black-box model: projections need smollm2 or hf/<path> (leave out project)")
-    setup = config.setup()
-    resolve = resolve or (lambda spec: spec)
-    projections = parse_projections([resolve(p) for p in config.project], model.n_layers(), labels=config.project) if config.project else []
-    layer = None
-    if model.white_box:
-        layer = config.embed_layer if config.embed_layer is not None else model.n_layers() // 2
-        if layer >= model.n_layers():
-            raise PersonascopeError(f"embed_layer {layer} is out of range: {model.name} has layers 0-{model.n_layers() - 1}")
-    convs = [Conversation(seed + k) for k in range(config.seeds)]
-    texts = [[setup["opening"]] for _ in convs]
-    with steps("selfchat: conversations", config.seeds * config.turns) as advance:
-        for turn in range(1, config.turns + 1):
-            for conv, history in zip(convs, texts):
-                # One call per seed: identical prompts in one call would be sampled once.
-                gen = GenerateConfig(max_new_tokens=config.max_tokens, temperature=config.temperature,
-                                     seed=conv.seed if config.temperature > 0 else None)
-                history.append(model.generate([view(history, turn, setup["system"])], gen)[0].text.strip())
-                advance(1)
-    lexicon = Lexicon.model_validate(setup["lexicon"])
-    for conv, history in zip(convs, texts):
-        conv.messages = history[1:]
-        conv.bliss = [bliss_score(m, lexicon) for m in conv.messages]
-        conv.repeat = [repeat_score(m, before) for m, before in zip(history[1:], history)]
-        conv.projections = [{} for _ in conv.messages]
-    judge_model = Model(config.judge_model, model.cache) if config.judge_model else model
-    cats = setup["categories"]
-    orders = [cats, dict(reversed(cats.items()))] if config.both_orders else [cats]
-    ends = [end_state(c, config.end_turns) for c in convs]
-    with steps("selfchat: judge end states", len(convs) * len(orders)) as advance:
-        reads = [ChoiceJudge(judge_model, setup["judge"], options, name="selfchat end state")
-                 .classify([setup["opening"]] * len(convs), ends, progress=advance) for options in orders]
-    for conv, choices in zip(convs, zip(*reads)):
-        found = [c.probs for c in choices if c.probs]
-        conv.judge_method = choices[0].method
-        if found:
-            conv.probs = {name: sum(p[name] for p in found) / len(found) for name in cats}
-            top = sorted(conv.probs.values(), reverse=True)
-            # A tie is a judge that contradicts itself across orders: no category.
-            if len(top) < 2 or top[0] - top[1] > 1e-9:
-                conv.category = max(conv.probs, key=conv.probs.get)
-    if model.white_box:
-        _activations(model, convs, texts, setup["system"], config, projections, layer, seed, steps)
-    return summarise(model.name, config, setup, convs, judge_model.name, model.white_box, layer, seed, time.perf_counter() - start)
+    step = SelfChatStep(id="selfchat", type="selfchat", **(config or SelfChatConfig()).model_dump())
+    model = get_model(model, cache=cache)
+    env = LocalEnv(seed=seed, cache=model.cache, progress_fn=progress, base_dir=Path(base_dir or Path.cwd()))
+    return step.execute(model, env)
 
 
 def end_state(conv: Conversation, end_turns: int) -> str:
@@ -369,20 +320,3 @@ def summarise(name, config, setup, convs, judge, white_box, layer, seed, seconds
         purity = sum(max(row.values(), default=0) for row in judged) / total if total else None
         clusters = {"layer": layer, "k": len(counts), "n": len(placed), "counts": counts, "purity": purity}
     return SelfChatResult(name, config, setup, convs, freqs, curves, slopes, clusters, judge, white_box, seconds)
-
-
-def selfchat_study(model: str = "smollm2", config: SelfChatConfig | None = None, *, seed: int = 0):
-    """A `Study` with one `selfchat` step."""
-    from personascope.study._onestep import one_step_study
-
-    step = {"id": "selfchat", "type": "selfchat", **(config or SelfChatConfig()).model_dump(exclude_defaults=True)}
-    return one_step_study(step, model, name="selfchat", seed=seed)
-
-
-def run_selfchat_study(model: str = "smollm2", config: SelfChatConfig | None = None, *, runs_dir=None, no_cache: bool = False,
-                       new: bool = False, progress: bool = True, seed: int = 0):
-    """Run `selfchat_study(...)`; returns the `RunResult` and the result JSON (`SelfChatResult.to_json()`)."""
-    from personascope.study._onestep import run_one_step
-
-    return run_one_step(selfchat_study(model, config, seed=seed), result_file="selfchat-model.json", runs_dir=runs_dir,
-                        no_cache=no_cache, new=new, progress=progress)

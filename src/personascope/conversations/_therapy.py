@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from personascope.protocol import Arm
 from personascope._yamlerrors import load_yaml, validate
 from personascope.errors import PersonascopeError
-from personascope.conversations._dialogue import Dialogue, converse, scripted
+from personascope.conversations._dialogue import Dialogue
 
 BUILTIN = "<built-in therapy.yaml>"
 NO_HISTORY = "no history"
@@ -339,74 +339,17 @@ def run_therapy(
     cache=None,
     seed: int = 0,
     progress: Callable | None = None,
-    resolve: Callable[[str], str] | None = None,
+    base_dir: str | Path | None = None,
 ) -> TherapyResult:
-    """Hold the sessions, then give the questionnaires under each condition. `model`
-    is a name or a `Model`; `progress(description, total)` is a context yielding
-    `advance(n)` (a study's); `resolve` turns a spec's vector name into a path."""
-    import time
+    """Hold the sessions, then give the questionnaires under each condition (the
+    `therapy` step on one model). `model` is a name, a `ModelConfig` or a `Model`;
+    `progress(description, total)` is a context yielding `advance(n)`; `base_dir` the
+    folder relative file paths (script, instrument files) are read from."""
+    from personascope.conversations._step_therapy import TherapyStep
+    from personascope.models import get_model
+    from personascope.protocol import LocalEnv
 
-    from personascope.engine import GenerateConfig
-    from personascope.evals import run_eval
-    from personascope.evals._instruments import load_instrument
-    from personascope.store import Cache
-    from personascope.models import Model
-    from personascope.vectors._build import no_steps
-
-    start = time.perf_counter()
-    config = config or TherapyConfig()
-    arms = dict(arms or {"default": Arm()})
-    model = model if isinstance(model, Model) else Model(model, cache if cache is not None else Cache())
-    steps = progress or no_steps
-    if not model.white_box and any(a.specs() for a in arms.values()):
-        raise PersonascopeError(f"{model.name} is a black-box model: steering, ablation and capping need smollm2 or hf/<path>")
-    resolve = resolve or (lambda spec: spec)
-    opts = config.psychometrics()
-    instruments = [load_instrument(spec, opts["items"]) for spec in config.instruments]  # fails before any model call
-    conditions = config.conditions()
-    q, turns = config.questions, config.sessions * config.questions
-    by_arm: dict[str, list[Dialogue]] = {}
-    answers: list[dict] = []
-    lexicon: list[dict] = []
-    for name, arm in arms.items():
-        arm = arm.model_copy(update={k: [resolve(s) for s in getattr(arm, k)] for k in ("steer", "ablate", "cap")})
-        dialogues = build_dialogues(config)
-        with steps(f"therapy [{name}]: sessions", turns * len(dialogues)) as advance:
-            # Each course its own seed: identical prompts in one call would be answered once.
-            for c, d in enumerate(dialogues):
-                reply = GenerateConfig(max_new_tokens=config.max_tokens, temperature=config.temperature,
-                                       seed=seed + c if config.temperature > 0 else None, batch_size=config.batch_size)
-                converse(model, [d], turns, scripted, reply, interventions=arm.specs(), system_override=arm.system, advance=advance)
-        lexicon += lexicon_rows(name, dialogues, config, seed)
-        for c, d in enumerate(dialogues):
-            for cond, n in conditions.items():
-                show = lambda desc, total, cond=cond: steps(f"therapy [{cond}] {desc}", total)  # noqa: E731
-                result = run_eval("psychometrics", model, options=opts, arms={name: arm}, limit=config.limit,
-                                  max_tokens=config.answer_tokens, temperature=config.temperature, seed=seed + c,
-                                  cache=model.cache, progress=show, prefix=history(d, n, q))
-                answers += [{
-                    "arm": name, "condition": cond, "history_turns": n * q, "conversation": d.id, "item": row.item.id,
-                    "item_id": row.item.meta.get("item"), "kind": row.item.meta.get("kind"), "instrument": row.item.group,
-                    "subscale": row.item.meta.get("subscale"), "question": row.item.question, "text": row.response.text,
-                    "raw": row.scores.get("raw"), "value": row.scores.get("value"), "parse": row.scores.get("parse"),
-                } for row in result.rows[name]]
-        by_arm[name] = dialogues
-    scales, diffs = scale_rows(answers, instruments, list(conditions), min_answered=opts["min_answered"], seed=seed)
-    return TherapyResult(model.name, config, arms, by_arm, answers, scales, diffs, lexicon, time.perf_counter() - start)
-
-
-def therapy_study(model: str = "smollm2", config: TherapyConfig | None = None, *, seed: int = 0):
-    """A `Study` with one `therapy` step (one plain arm)."""
-    from personascope.study._onestep import one_step_study
-
-    step = {"id": "therapy", "type": "therapy", **(config or TherapyConfig()).model_dump(exclude_defaults=True)}
-    return one_step_study(step, model, name="therapy", seed=seed)
-
-
-def run_therapy_study(model: str = "smollm2", config: TherapyConfig | None = None, *, runs_dir=None, no_cache: bool = False,
-                      new: bool = False, progress: bool = True, seed: int = 0):
-    """Run `therapy_study(...)`; returns the `RunResult` and the result JSON (`TherapyResult.to_json()`)."""
-    from personascope.study._onestep import run_one_step
-
-    return run_one_step(therapy_study(model, config, seed=seed), result_file="therapy-model.json", runs_dir=runs_dir,
-                        no_cache=no_cache, new=new, progress=progress)
+    fields = (config or TherapyConfig()).model_dump()
+    step = TherapyStep(id="therapy", type="therapy", **fields, **({"arms": dict(arms)} if arms else {}))
+    model = get_model(model, cache=cache)
+    return step.execute(model, LocalEnv(seed=seed, cache=model.cache, progress_fn=progress, base_dir=Path(base_dir or Path.cwd())))

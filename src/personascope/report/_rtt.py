@@ -9,7 +9,7 @@ from personascope.report._default import browse_button
 from personascope.report._figures import COLORS, cached_figure, figure, finite, label, png
 from personascope.report._html import Html, ci, fmt, join, table, tag
 from personascope.report._registry import StepView, section
-from personascope.conversations._rtt import strategies
+from personascope.conversations import strategies
 
 
 def _results(view: StepView) -> list[tuple[str, dict]]:
