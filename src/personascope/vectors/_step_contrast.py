@@ -77,7 +77,7 @@ class ContrastStep(Step):
         return ContrastResult(vector, layers, answers, len(prompts))
 
     def run(self, ctx) -> None:
-        from personascope.protocol._context_names import VECTOR_DIR
+        from personascope.protocol import VECTOR_DIR
         from personascope.store import Artifact
 
         models = ctx.models()

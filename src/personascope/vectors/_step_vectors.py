@@ -66,7 +66,7 @@ class VectorsStep(Step, ExtractConfig):
         return {"judge": ctx.model(self.judge_model).fingerprint()}
 
     def run(self, ctx) -> None:
-        from personascope.protocol._context_names import VECTOR_DIR
+        from personascope.protocol import VECTOR_DIR
         from personascope.traits import load_trait
         from personascope.vectors import extract_vector
         from personascope.vectors._step_vectors_record import VectorsResult, run_steer_check, write_artifacts

@@ -122,7 +122,7 @@ def write_artifacts(step_id: str, ctx, result: VectorsResult, out: Path) -> None
     """The layer table and the steering check's table beside the vector, as the report reads them."""
     import json
 
-    from personascope.protocol._context_names import VECTOR_DIR
+    from personascope.protocol import VECTOR_DIR
     from personascope.store import Artifact
 
     extraction, meta = result.extraction, result.extraction.meta
