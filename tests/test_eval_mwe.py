@@ -234,7 +234,7 @@ def test_end_to_end_on_the_mock_model(tmp_path):
 
 # -- end to end: tiny white-box model (exact label probabilities) --------------------
 def test_white_box_probabilities_match_a_hand_computation(tmp_path, tiny_dir):
-    from personascope.evals._run import _prompt
+    from personascope.evals._answer import prompt_messages as _prompt
 
     cache = Cache(tmp_path / "c.sqlite")
     model = Model(f"hf/{tiny_dir}", cache)

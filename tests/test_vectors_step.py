@@ -74,3 +74,35 @@ def test_vectors_step_validation(tmp_path, tiny_dir):
     path = write_study(tmp_path, tiny_dir, samples=2)
     with pytest.raises(PersonascopeError, match="temperature"):
         load_study(path)
+
+
+def test_contrast_and_generate_record_one_result_per_model(tmp_path, tiny_dir):
+    from personascope.protocol import check_result
+    from personascope.study import step_study
+    from personascope.vectors._step_generate import GenerateResult
+
+    config = {
+        "name": "rec",
+        "models": {"tiny": f"hf/{tiny_dir}"},
+        "steps": [
+            {"id": "vec", "type": "contrast", "questions": ["Hi?", "Why?", "How?"], "positive_system": "Be happy.",
+             "negative_system": "Be sad.", "max_tokens": 3},
+            {"id": "gen", "type": "generate", "prompts": ["Hello?", "Bye?"], "max_tokens": 3, "project": ["vec@1"]},
+        ],
+    }
+    path = tmp_path / "s.yaml"
+    path.write_text(json.dumps(config))
+    run = run_study(str(path), runs_dir=tmp_path / "runs", cache=Cache(tmp_path / "c.sqlite"), progress=False).run_dir
+    store = RunStore(run / "store.sqlite")
+    contrast = json.loads((run / "artifacts" / "vec" / "result-tiny.json").read_text())
+    layers = json.loads((run / "artifacts" / "vec" / "layers.json").read_text())
+    metrics = {m.name: m for m in store.metrics("vec")}
+    assert contrast["layers"] == layers and contrast["best_layer"] == metrics["best layer (in-sample d)"].value
+    assert {a.name for a in store.artifacts("vec")} == {"vector", "layers", "result tiny"}
+    gen = json.loads((run / "artifacts" / "gen" / "result-tiny.json").read_text())
+    assert gen["responses"] == {"plain": 2}  # a generate step without arms runs one plain arm
+    by_name = {(m.arm, m.name): m.value for m in store.metrics("gen")}
+    assert {(s["arm"], s["name"]): s["value"] for s in gen["stats"]} == by_name
+    assert ("plain", "projection vec@1") in by_name and {t.arm for t in store.transcripts("gen")} == {"plain"}
+    check_result(GenerateResult())
+    assert step_study({"id": "g", "type": "generate", "prompts": ["x"]}, "smollm2").steps[0].arms.keys() == {"plain"}

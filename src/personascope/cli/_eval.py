@@ -1,10 +1,11 @@
-"""`personascope eval SUITE`: a thin layer over `personascope.evals.run_eval_study`."""
+"""`personascope eval SUITE`: the `eval` protocol (`personascope.evals.EvalStep`) run as a
+one-step study by `personascope.study.run_step`."""
 
 from pathlib import Path
 
 import typer
 
-from personascope.cli._common import JSON_OUT, NEW_RUN, NO_CACHE, RUNS_DIR, print_run, quiet
+from personascope.cli._common import JSON_OUT, NEW_RUN, NO_CACHE, RUNS_DIR, build_config, print_run, quiet
 
 
 def _options(pairs: list[str]) -> dict:
@@ -44,14 +45,19 @@ def eval_command(
     """Run an evaluation suite and print its statistics with 95% bootstrap CIs.
 
     Writes a run directory (transcripts, scores, report.html) like `study run`."""
-    from personascope.evals import run_eval_study
+    from personascope.evals import EvalStep
+    from personascope.evals._result import result_table
+    from personascope.protocol import arms_from_specs, default_arms
+    from personascope.study import run_step
 
     quiet()
-    run, data = run_eval_study(
-        suite, model, options=_options(option), steer=steer, ablate=ablate, cap=cap, system=system, compare=compare,
-        limit=limit, judge_model=judge_model, max_tokens=max_tokens, samples=samples, temperature=temperature, seed=seed,
-        runs_dir=runs_dir, no_cache=no_cache, new=new,
-    )
-    from personascope.evals._result import result_table
-
+    arms = arms_from_specs(steer, ablate, cap, compare=compare)
+    fields = {
+        "id": "eval", "type": "eval", "suite": suite, "options": _options(option), "system": system, "limit": limit,
+        "judge_model": judge_model, "max_tokens": max_tokens, "samples": samples, "temperature": temperature,
+    }
+    if arms != default_arms():  # no intervention: the step's own untreated arm
+        fields["arms"] = arms
+    step = build_config(EvalStep, **fields)
+    run, data = run_step(step, model, name=f"eval-{suite}", seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
     print_run(run, data, lambda d: [result_table(d)], json_out)

@@ -35,6 +35,10 @@ class EvalResult:
             if s.name in base
         ]
 
+    def artifact_meta(self) -> dict[str, Any]:
+        """What the recorded result's artifact row carries besides its path."""
+        return {"suite": self.suite}
+
     def headline(self, arm: str) -> dict[str, Estimate]:
         return {s.name: e for s, e in self.estimates(arm) if s.headline}
 
@@ -82,7 +86,7 @@ class EvalResult:
 
     def transcripts(self, step: str, model: str | None = None):
         """Run-store transcripts: every answer with its scores."""
-        from personascope.evals._run import _prompt
+        from personascope.evals._answer import prompt_messages
         from personascope.protocol import Arm
         from personascope.store import Transcript, cache_key
 
@@ -96,7 +100,7 @@ class EvalResult:
                     Transcript(
                         id=cache_key(step=step, model=model, arm=arm, sample=sample)[:16],
                         step=step, model=model, arm=arm, sample=sample,
-                        messages=_prompt(row.item, arm_spec) + [{"role": "assistant", "content": row.response.text}],
+                        messages=prompt_messages(row.item, arm_spec) + [{"role": "assistant", "content": row.response.text}],
                         output=row.response.text,
                         scores={k: v for k, v in row.scores.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
                         metadata={

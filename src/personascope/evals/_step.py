@@ -1,12 +1,30 @@
-"""`eval`: an evaluation suite (docs/evals.md) on each model, in one or more arms."""
+"""`eval`: an evaluation suite (docs/evals.md) on each model, in one or more arms.
+
+`EvalStep` is the protocol: `run_eval`, a study's `eval` step and `personascope
+eval` all validate through it and run `execute`. Judges read answers with the
+*unsteered* judge model, so that steering the model under test never changes the ruler.
+"""
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from personascope.protocol import Arm
-from personascope.protocol import Step, spec_vector_name, step_type
+from personascope.errors import PersonascopeError
+from personascope.protocol import Arm, Step, spec_vector_name, step_type
+
+if TYPE_CHECKING:
+    from personascope.evals._result import EvalResult
+    from personascope.evals._suite import Suite
+
+UNTREATED = "default"
+"""The one arm of an eval that names none. Results, scripts and `personascope eval
+--json` read it under this name; `runs compare` pairs it with a `--compare` run's
+`plain` arm (both are the model with no intervention)."""
+
+
+def untreated_arms() -> dict[str, Arm]:
+    return {UNTREATED: Arm()}
 
 
 @step_type("eval")
@@ -17,7 +35,7 @@ class EvalStep(Step):
     """Suite name: trait, misalignment, self-identity, distress, psychometrics, mwe."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The suite's own options (e.g. `trait: evil`); file paths are relative to the config."""
-    arms: dict[str, Arm] = Field(default_factory=lambda: {"default": Arm()})
+    arms: dict[str, Arm] = Field(default_factory=untreated_arms)
     """Conditions by name; differences are reported against the first."""
     system: str | None = None
     """System prompt for every arm that sets none (replaces the items' own)."""
@@ -30,12 +48,22 @@ class EvalStep(Step):
     samples: int = Field(1, ge=1)
     """Answers per item (more than one needs temperature > 0)."""
     temperature: float = Field(0.0, ge=0.0)
+    """0 decodes greedily."""
+    prefix: list[dict[str, Any]] = Field(default_factory=list)
+    """Messages before every item's own (an earlier conversation the answers should
+    follow); a system prompt of the arm or item replaces its system message."""
+
+    _suite: "Suite | None" = PrivateAttr(None)
+    """A suite object given to `run_eval` instead of a registered name."""
 
     @model_validator(mode="after")
-    def _check(self) -> "EvalStep":
+    def _check(self, info: ValidationInfo) -> "EvalStep":
         from personascope.evals import list_suites
 
-        if self.suite not in list_suites():
+        given = (info.context or {}).get("suite")
+        if given is not None:
+            self._suite = given
+        elif self.suite not in list_suites():
             raise ValueError(f"unknown suite {self.suite!r}: choose from {', '.join(list_suites())}")
         if self.samples > 1 and self.temperature == 0:
             raise ValueError("samples > 1 with temperature 0 repeats the same greedy answer: set temperature > 0")
@@ -43,13 +71,17 @@ class EvalStep(Step):
             raise ValueError("arms is empty: leave it out for one plain arm")
         return self
 
+    def get_suite(self) -> "Suite":
+        from personascope.evals._suite import get_suite
+
+        return self._suite if self._suite is not None else get_suite(self.suite)
+
     def references(self) -> set[str]:
         return {spec_vector_name(s) for arm in self.arms.values() for _, s in arm.specs()}
 
     def _options(self, base_dir: Path) -> dict[str, Any]:
         """Options with file paths resolved against the config's folder (where such a
         file exists; built-in names stay as they are). List options resolve per entry."""
-        from personascope.evals import get_suite
 
         def resolve(value):
             if isinstance(value, list):
@@ -59,24 +91,21 @@ class EvalStep(Step):
             return value
 
         out = dict(self.options)
-        for name in get_suite(self.suite).paths:
+        for name in self.get_suite().paths:
             if name in out:
                 out[name] = resolve(out[name])
         return out
 
     def input_files(self, ctx) -> list[Path]:
-        from personascope.evals import get_suite
-
-        opts = self._options(ctx.study.base_dir)
+        opts = self._options(ctx.base_dir)
         files: list[Path] = []
-        for name in get_suite(self.suite).paths:
+        for name in self.get_suite().paths:
             values = opts.get(name)
             for value in values if isinstance(values, list) else [values]:
                 path = Path(value) if isinstance(value, str) and value else None
                 if path is not None and path.is_absolute() and path.exists():
                     files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        step_ids = {s.id for s in ctx.study.steps}
-        return files + [ctx.vector_path(name) for name in self.references() - step_ids]
+        return files + [ctx.vector_path(name) for name in self.references() - ctx.step_ids()]
 
     def cache_parts(self, ctx) -> dict:
         """The suite's code and built-in data (editing them must not reuse old
@@ -85,48 +114,74 @@ class EvalStep(Step):
         import inspect
         from importlib import resources
 
-        from personascope.evals import get_suite
-
-        h = hashlib.sha256(inspect.getsource(type(get_suite(self.suite))).encode())
+        h = hashlib.sha256(inspect.getsource(type(self.get_suite())).encode())
         data = resources.files("personascope.evals") / "data"
         for path in sorted(_files(data), key=str):
             h.update("/".join(str(path).split("/")[-2:]).encode() + path.read_bytes())
         parts = {"suite": h.hexdigest()}
         if self.judge_model is not None:
-            judge = ctx.model(self.judge_model) if self.judge_model in ctx.study.models else None
-            parts["judge"] = judge.fingerprint() if judge is not None else self.judge_model
+            parts["judge"] = ctx.model(self.judge_model).fingerprint()
         return parts
 
-    def run(self, ctx) -> None:
-        import json
-
-        from personascope.evals import run_eval
-        from personascope.store import Artifact
-
-        arms = {
+    def resolved_arms(self, env) -> dict[str, Arm]:
+        """The arms with vector specs made real paths and the step's system prompt filled in."""
+        return {
             name: arm.model_copy(update={
-                "steer": [ctx.resolve_spec(s) for s in arm.steer],
-                "ablate": [ctx.resolve_spec(s) for s in arm.ablate],
-                "cap": [ctx.resolve_spec(s) for s in arm.cap],
+                "steer": [env.resolve_spec(s) for s in arm.steer],
+                "ablate": [env.resolve_spec(s) for s in arm.ablate],
+                "cap": [env.resolve_spec(s) for s in arm.cap],
                 "system": arm.system if arm.system is not None else self.system,
             })
             for name, arm in self.arms.items()
         }
-        judge = None
-        if self.judge_model is not None:
-            judge = ctx.model(self.judge_model) if self.judge_model in ctx.study.models else self.judge_model
-        out = ctx.artifact_dir()
-        for alias, model in ctx.models():
-            result = run_eval(
-                self.suite, model, options=self._options(ctx.study.base_dir), arms=arms, limit=self.limit,
-                judge_model=judge, max_tokens=self.max_tokens, samples=self.samples, temperature=self.temperature,
-                seed=ctx.seed, cache=ctx.cache, progress=ctx.progress,
-            )
-            ctx.store.add_transcripts(result.transcripts(self.id, alias))
-            ctx.store.add_metrics(result.metrics(self.id, alias))
-            path = out / f"result-{alias}.json"
-            path.write_text(json.dumps(result.to_json(), indent=1, default=str))
-            ctx.store.add_artifact(Artifact(self.id, f"result {alias}", "json", str(path.relative_to(ctx.run_dir)), {"suite": self.suite}))
+
+    def execute(self, model, env) -> "EvalResult":
+        """The suite on `model` in each arm: scored rows and statistics per arm."""
+        from personascope.engine import GenerateConfig
+        from personascope.evals._answer import answer, check_ids, judge
+        from personascope.evals._result import EvalResult
+        from personascope.evals._suite import Row
+
+        suite = self.get_suite()
+        opts = suite.options(self._options(_base_dir(env)))
+        items = suite.select(suite.items(opts), self.limit)
+        if not items:
+            raise PersonascopeError(f"suite {suite.name!r} has no items with these options")
+        check_ids(suite, items)
+        arms = self.resolved_arms(env)
+        if any(arm.specs() for arm in arms.values()) and not model.white_box:
+            raise PersonascopeError(f"{model.name} is a black-box model: steering, ablation and capping need smollm2 or hf/<path>")
+        # The same model, never steered, unless a judge is named: interventions are per call.
+        ruler = model if self.judge_model is None else env.model(self.judge_model)
+        judges = suite.judges(opts)
+        rows_by_arm: dict[str, list[Row]] = {}
+        for arm_name, arm in arms.items():
+            rows: list[Row] = []
+            for s in range(self.samples):
+                config = GenerateConfig(
+                    max_new_tokens=self.max_tokens or suite.max_tokens, temperature=self.temperature,
+                    seed=env.seed + s if self.temperature > 0 else None,
+                )
+                label = arm_name + (f" sample {s + 1}" if self.samples > 1 else "")
+                responses = answer(model, items, arm, config, env.progress, label, self.prefix)
+                judged = judge(ruler, judges, items, [suite.judged_text(i, r) for i, r in zip(items, responses)],
+                               [r.method == "failed" for r in responses], env.progress, label)
+                rows += [
+                    Row(item, resp, suite.score(item, resp, j, opts), arm=arm_name, sample=s)
+                    for item, resp, j in zip(items, responses, judged)
+                ]
+            rows_by_arm[arm_name] = rows
+        stats = {arm: suite.summarize(rows, opts) for arm, rows in rows_by_arm.items()}
+        return EvalResult(
+            suite=suite.name, model=model.name, options=opts.model_dump(mode="json"), rows=rows_by_arm, stats=stats,
+            arms={k: v.model_dump() for k, v in arms.items()}, judge_model=ruler.name, seed=env.seed,
+        )
+
+
+def _base_dir(env) -> Path:
+    """Where relative paths in options resolve: the config's folder in a study, the
+    current folder for `run_eval`."""
+    return env.resolve(".")
 
 
 def _files(folder):

@@ -25,6 +25,7 @@ from personascope.protocol._arms import (
     default_arms,
     treated_name,
 )
+from personascope.protocol._context_names import VECTOR_DIR
 from personascope.protocol._env import Context, Env, LocalEnv
 from personascope.protocol._result import StepResult, check_result
 from personascope.protocol._step import Step, spec_vector_name, step_type, step_types
@@ -35,6 +36,7 @@ __all__ = [
     "CAPPED",
     "PLAIN",
     "STEERED",
+    "VECTOR_DIR",
     "Arm",
     "Context",
     "Env",

@@ -1,10 +1,16 @@
-"""`compare_runs`: two runs' metrics side by side, matched on (step, name, arm, model)."""
+"""`compare_runs`: two runs' metrics side by side, matched on (step, name, arm, model).
+
+A step run with no arms named calls its one arm `default` (evals and drift always
+have); the same computation in a `--compare` run is the arm `plain`. So that a plain
+run and a `--compare` run pair up, a step's `default` arm is matched as `plain`
+when that step has no `plain` arm of its own."""
 
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from personascope.protocol import PLAIN
 from personascope.runs._find import resolve_run
 from personascope.runs._read import open_store, store_errors
 from personascope.store._runstore import Metric
@@ -55,8 +61,18 @@ class Comparison:
         }
 
 
-def _key(m: Metric) -> tuple[str, str, str, str]:
-    return (m.step, m.name, m.arm, m.model)
+UNTREATED = "default"
+"""The name a step gives its one arm when none is named."""
+
+
+def _keyed(metrics: list[Metric]) -> dict[tuple[str, str, str, str], Metric]:
+    """Metrics by (step, name, arm, model), a step's lone `default` arm read as `plain`."""
+    with_plain = {(m.step, m.model) for m in metrics if m.arm == PLAIN}
+
+    def arm(m: Metric) -> str:
+        return PLAIN if m.arm == UNTREATED and (m.step, m.model) not in with_plain else m.arm
+
+    return {(m.step, m.name, arm(m), m.model): m for m in metrics}
 
 
 def _metrics(run_dir: Path) -> list[Metric]:
@@ -72,11 +88,11 @@ def compare_runs(
 
     A metric that is headline in either run is kept, so a metric that lost its
     headline flag between versions still shows. `all_metrics` keeps every metric.
+    The untreated arm pairs across runs whether it is called `plain` or `default`.
     """
     dir_a, dir_b = resolve_run(a, runs_dir), resolve_run(b, runs_dir)
     metrics_a, metrics_b = _metrics(dir_a), _metrics(dir_b)
-    by_a = {_key(m): m for m in metrics_a}
-    by_b = {_key(m): m for m in metrics_b}
+    by_a, by_b = _keyed(metrics_a), _keyed(metrics_b)
     keys = list(by_a) + [k for k in by_b if k not in by_a]
     rows = []
     for key in keys:

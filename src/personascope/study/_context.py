@@ -9,9 +9,7 @@ from pathlib import Path
 from personascope.store import Cache, RunStore
 from personascope.models import Model
 from personascope.study._config import Study
-from personascope.protocol import Step, spec_vector_name
-
-from personascope.protocol._context_names import VECTOR_DIR
+from personascope.protocol import VECTOR_DIR, Step, spec_vector_name
 
 
 def artifact_dir(run_dir: Path, step_id: str) -> Path:

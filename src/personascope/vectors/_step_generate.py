@@ -1,13 +1,14 @@
 """`generate`: answer prompts with each model in one or more arms (plain, steered,
 capped...), optionally projecting every response on persona vectors."""
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
-from personascope.protocol._arms import Arm, _as_list
 from personascope.errors import PersonascopeError
-from personascope.protocol import Step, spec_vector_name, step_type
+from personascope.protocol import Arm, Step, default_arms, spec_vector_name, step_type
+from personascope.protocol._arms import _as_list
 from personascope.vectors._step_prompts import PromptSource, check_prompt_source, load_prompts
 
 
@@ -19,7 +20,7 @@ class GenerateStep(Step):
     """User messages inline, or a file beside the config (JSONL or one prompt a line)."""
     system: str | None = None
     """System prompt for every arm that sets none."""
-    arms: dict[str, Arm] = Field(default_factory=lambda: {"default": Arm()})
+    arms: dict[str, Arm] = Field(default_factory=default_arms)
     """Conditions by name; `{}` for an arm means plain generation."""
     samples: int = Field(1, ge=1)
     """Responses per prompt (more than one needs temperature > 0)."""
@@ -48,72 +49,98 @@ class GenerateStep(Step):
 
     def input_files(self, ctx) -> list[Path]:
         files = [ctx.resolve(self.prompts)] if isinstance(self.prompts, str) else []
-        step_ids = {s.id for s in ctx.study.steps}
-        return files + [ctx.vector_path(name) for name in self.references() - step_ids]
+        return files + [ctx.vector_path(name) for name in self.references() - ctx.step_ids()]
 
     def check_files(self, base_dir: Path):
         return [("prompts", p, f) for p, f in check_prompt_source(self.prompts, base_dir)]
 
-    def run(self, ctx) -> None:
+    def execute(self, model, env) -> "GenerateResult":
+        """Answer every prompt in every arm; project each response on the `project` vectors."""
         from personascope.engine import GenerateConfig
         from personascope.stats import bootstrap_mean
-        from personascope.store import Metric, Transcript, cache_key
         from personascope.vectors import PersonaVector
 
-        prompts = load_prompts(self.prompts, ctx.study.base_dir)
+        prompts = load_prompts(self.prompts, env.resolve("."))
         projections = []
         for spec in self.project:
-            name, _, layer = spec.rpartition("@")
+            path, _, layer = env.resolve_spec(spec).rpartition("@")
             try:
-                projections.append((spec, PersonaVector.load(ctx.vector_path(name)), int(layer)))
+                projections.append((spec, PersonaVector.load(path), int(layer)))
             except ValueError:
                 raise PersonascopeError(f"step {self.id}: projection {spec!r} needs one layer: write VECTOR@LAYER") from None
-        metrics = []
-        for alias, model in ctx.models():
-            needs_white_box = bool(projections) or any(arm.specs() for arm in self.arms.values())
-            if needs_white_box and not model.white_box:
-                raise PersonascopeError(
-                    f"step {self.id}: {model.name} is a black-box model; steering and projection need smollm2 or hf/<path>"
+        needs_white_box = bool(projections) or any(arm.specs() for arm in self.arms.values())
+        if needs_white_box and not model.white_box:
+            raise PersonascopeError(
+                f"step {self.id}: {model.name} is a black-box model; steering and projection need smollm2 or hf/<path>"
+            )
+        result = GenerateResult(samples=self.samples)
+        for arm_name, arm in self.arms.items():
+            system = arm.system if arm.system is not None else self.system
+            specs = [(kind, env.resolve_spec(s)) for kind, s in arm.specs()]
+            rows = []
+            for s in range(self.samples):
+                config = GenerateConfig(
+                    max_new_tokens=self.max_tokens, temperature=self.temperature, top_p=self.top_p,
+                    seed=env.seed + s if self.temperature > 0 else None,
                 )
-            for arm_name, arm in self.arms.items():
-                system = arm.system if arm.system is not None else self.system
-                specs = [(kind, ctx.resolve_spec(s)) for kind, s in arm.specs()]
-                rows = []
-                for s in range(self.samples):
-                    config = GenerateConfig(
-                        max_new_tokens=self.max_tokens, temperature=self.temperature, top_p=self.top_p,
-                        seed=ctx.seed + s if self.temperature > 0 else None,
+                label = arm_name + (f" / sample {s + 1}" if self.samples > 1 else "")
+                with env.progress(label, len(prompts)) as advance:
+                    gens = model.generate([p for _, p in prompts], config, system=system, interventions=specs, progress=advance)
+                rows += [(sid, prompt, s, g) for (sid, prompt), g in zip(prompts, gens)]
+            scores: list[dict] = [{} for _ in rows]
+            for spec, vector, layer in projections:
+                with env.progress(f"{arm_name}: project {spec}", len(rows)) as advance:
+                    acts = model.capture(
+                        [p for _, p, _, _ in rows], [g.text for *_, g in rows], layers=[layer], system=system, progress=advance
                     )
-                    label = f"{alias} / {arm_name}" + (f" / sample {s + 1}" if self.samples > 1 else "")
-                    with ctx.progress(label, len(prompts)) as advance:
-                        gens = model.generate([p for _, p in prompts], config, system=system, interventions=specs, progress=advance)
-                    rows += [(sid, prompt, s, g) for (sid, prompt), g in zip(prompts, gens)]
-                scores: list[dict] = [{} for _ in rows]
-                for spec, vector, layer in projections:
-                    with ctx.progress(f"{alias} / {arm_name}: project {spec}", len(rows)) as advance:
-                        acts = model.capture(
-                            [p for _, p, _, _ in rows], [g.text for *_, g in rows], layers=[layer], system=system, progress=advance
-                        )
-                    values = vector.project(acts["response_mean"][:, 0], layer).tolist()
-                    for score, v in zip(scores, values):
-                        score[f"projection {spec}"] = v
-                    est = bootstrap_mean(values, seed=ctx.seed)
-                    metrics.append(Metric(self.id, f"projection {spec}", est.value, arm_name, alias, est.low, est.high, est.n, headline=True))
-                lengths = [len(g.token_ids) for *_, g in rows]
-                if any(lengths):
-                    est = bootstrap_mean(lengths, seed=ctx.seed)
-                    metrics.append(Metric(self.id, "response tokens", est.value, arm_name, alias, est.low, est.high, est.n))
-                ctx.store.add_transcripts(
-                    Transcript(
-                        id=cache_key(step=self.id, model=alias, arm=arm_name, sample=sid, n=s)[:16],
-                        step=self.id, model=alias, arm=arm_name, sample=sid if self.samples == 1 else f"{sid}#{s + 1}",
-                        messages=_messages(prompt, system) + [{"role": "assistant", "content": g.text}],
-                        output=g.text, scores=score,
-                        metadata={"finish_reason": g.finish_reason, "tokens": len(g.token_ids), "interventions": [f"{k} {s_}" for k, s_ in arm.specs()]},
-                    )
-                    for (sid, prompt, s, g), score in zip(rows, scores)
-                )
-        ctx.store.add_metrics(metrics)
+                values = vector.project(acts["response_mean"][:, 0], layer).tolist()
+                for score, v in zip(scores, values):
+                    score[f"projection {spec}"] = v
+                result.stats.append((arm_name, f"projection {spec}", bootstrap_mean(values, seed=env.seed), True))
+            lengths = [len(g.token_ids) for *_, g in rows]
+            if any(lengths):
+                result.stats.append((arm_name, "response tokens", bootstrap_mean(lengths, seed=env.seed), False))
+            interventions = [f"{k} {s_}" for k, s_ in arm.specs()]
+            result.answers += [(arm_name, system, interventions, row, score) for row, score in zip(rows, scores)]
+        return result
+
+
+@dataclass
+class GenerateResult:
+    """One model's responses per arm, with their projections and summary statistics."""
+
+    samples: int = 1
+    stats: list[tuple] = field(default_factory=list)
+    """(arm, metric name, estimate, headline) in the order they were measured."""
+    answers: list[tuple] = field(default_factory=list)
+    """(arm, system prompt, interventions, (sample id, prompt, sample index, generation), scores)."""
+
+    def to_json(self) -> dict:
+        return {
+            "samples": self.samples,
+            "responses": {arm: sum(a[0] == arm for a in self.answers) for arm in dict.fromkeys(a[0] for a in self.answers)},
+            "stats": [{"arm": arm, "name": name, "value": e.value, "ci_low": e.low, "ci_high": e.high, "n": e.n, "headline": head}
+                      for arm, name, e, head in self.stats],
+        }
+
+    def metrics(self, step: str, model: str) -> list:
+        from personascope.store import Metric
+
+        return [Metric(step, name, e.value, arm, model, e.low, e.high, e.n, headline=head) for arm, name, e, head in self.stats]
+
+    def transcripts(self, step: str, model: str) -> list:
+        from personascope.store import Transcript, cache_key
+
+        return [
+            Transcript(
+                id=cache_key(step=step, model=model, arm=arm, sample=sid, n=s)[:16],
+                step=step, model=model, arm=arm, sample=sid if self.samples == 1 else f"{sid}#{s + 1}",
+                messages=_messages(prompt, system) + [{"role": "assistant", "content": g.text}],
+                output=g.text, scores=score,
+                metadata={"finish_reason": g.finish_reason, "tokens": len(g.token_ids), "interventions": interventions},
+            )
+            for arm, system, interventions, (sid, prompt, s, g), score in self.answers
+        ]
 
 
 def _messages(prompt, system):

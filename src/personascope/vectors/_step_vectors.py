@@ -43,7 +43,7 @@ class VectorsStep(Step, ExtractConfig):
         return None if self.trait in list_traits() else (base_dir / Path(self.trait).expanduser()).resolve()
 
     def input_files(self, ctx) -> list[Path]:
-        path = self.trait_file(ctx.study.base_dir)
+        path = self.trait_file(ctx.base_dir)
         return [path] if path is not None else []
 
     def check_files(self, base_dir: Path):
@@ -63,31 +63,27 @@ class VectorsStep(Step, ExtractConfig):
         """A separate judge model's fingerprint: a different judge filters differently."""
         if not self.judge or self.judge_model is None:
             return {}
-        if self.judge_model in ctx.study.models:
-            return {"judge": ctx.model(self.judge_model).fingerprint()}
-        from personascope.models import get_model
-
-        return {"judge": get_model(self.judge_model, cache=ctx.cache).fingerprint()}
+        return {"judge": ctx.model(self.judge_model).fingerprint()}
 
     def run(self, ctx) -> None:
-        from personascope.models import get_model
-        from personascope.protocol._context_names import VECTOR_DIR
-        from personascope.vectors._step_vectors_record import record_extraction, run_steer_check
-        from personascope.vectors import extract_vector
+        from personascope.protocol import VECTOR_DIR
         from personascope.traits import load_trait
+        from personascope.vectors import extract_vector
+        from personascope.vectors._step_vectors_record import VectorsResult, run_steer_check, write_artifacts
 
         models = ctx.models()
         if len(models) != 1:
             raise PersonascopeError(f"step {self.id}: a vectors step makes one vector; give it one model (model: ALIAS)")
         alias, model = models[0]
-        judge = None
-        if self.judge and self.judge_model is not None:
-            judge = ctx.model(self.judge_model) if self.judge_model in ctx.study.models else get_model(self.judge_model, cache=ctx.cache)
-        path = self.trait_file(ctx.study.base_dir)
+        judge = ctx.model(self.judge_model) if self.judge and self.judge_model is not None else None
+        path = self.trait_file(ctx.base_dir)
         spec = load_trait(path if path is not None else self.trait)
-        result = extract_vector(spec, model, config=self.extract_config(ctx.seed), judge_model=judge, cache=ctx.cache, progress=ctx.progress)
+        extraction = extract_vector(spec, model, config=self.extract_config(ctx.seed), judge_model=judge, cache=ctx.cache, progress=ctx.progress)
         out = ctx.artifact_dir()
-        result.save(out / VECTOR_DIR)
-        record_extraction(self, ctx, alias, result, out)
+        extraction.save(out / VECTOR_DIR)
+        result = VectorsResult(extraction)
         if self.steer_check is not None:
-            run_steer_check(self, ctx, alias, model, spec, result, out / VECTOR_DIR)
+            # The check steers with the vector as saved, so it tests what later steps will load.
+            result.steer = run_steer_check(self, ctx, model, spec, extraction, out / VECTOR_DIR)
+        write_artifacts(self.id, ctx, result, out)
+        ctx.record(alias, result)
