@@ -100,9 +100,9 @@ def test_contrast_and_generate_record_one_result_per_model(tmp_path, tiny_dir):
     assert contrast["layers"] == layers and contrast["best_layer"] == metrics["best layer (in-sample d)"].value
     assert {a.name for a in store.artifacts("vec")} == {"vector", "layers", "result tiny"}
     gen = json.loads((run / "artifacts" / "gen" / "result-tiny.json").read_text())
-    assert gen["responses"] == {"plain": 2}  # a generate step without arms runs one plain arm
+    assert gen["responses"] == {"default": 2}  # a generate step without arms runs one default arm
     by_name = {(m.arm, m.name): m.value for m in store.metrics("gen")}
     assert {(s["arm"], s["name"]): s["value"] for s in gen["stats"]} == by_name
-    assert ("plain", "projection vec@1") in by_name and {t.arm for t in store.transcripts("gen")} == {"plain"}
+    assert ("default", "projection vec@1") in by_name and {t.arm for t in store.transcripts("gen")} == {"default"}
     check_result(GenerateResult())
-    assert step_study({"id": "g", "type": "generate", "prompts": ["x"]}, "smollm2").steps[0].arms.keys() == {"plain"}
+    assert step_study({"id": "g", "type": "generate", "prompts": ["x"]}, "smollm2").steps[0].arms.keys() == {"default"}

@@ -65,8 +65,7 @@ def run_command(
     if no_probes:
         fields["probes"] = []
     arms = arms_from_specs(steer=steer, cap=cap, compare=compare)
-    if any(arm.specs() for arm in arms.values()):  # else the step's lone arm, under the name results have always had
-        fields["arms"] = arms
+    fields["arms"] = arms
     step = build_config(DriftStep, id="drift", type="drift", **fields)
     run, data = run_step(step, model, name="drift", seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
     print_run(run, data, result_tables, json_out)

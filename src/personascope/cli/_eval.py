@@ -47,7 +47,7 @@ def eval_command(
     Writes a run directory (transcripts, scores, report.html) like `study run`."""
     from personascope.evals import EvalStep
     from personascope.evals._result import result_table
-    from personascope.protocol import arms_from_specs, default_arms
+    from personascope.protocol import arms_from_specs
     from personascope.study import run_step
 
     quiet()
@@ -56,8 +56,7 @@ def eval_command(
         "id": "eval", "type": "eval", "suite": suite, "options": _options(option), "system": system, "limit": limit,
         "judge_model": judge_model, "max_tokens": max_tokens, "samples": samples, "temperature": temperature,
     }
-    if arms != default_arms():  # no intervention: the step's own untreated arm
-        fields["arms"] = arms
+    fields["arms"] = arms
     step = build_config(EvalStep, **fields)
     run, data = run_step(step, model, name=f"eval-{suite}", seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
     print_run(run, data, lambda d: [result_table(d)], json_out)

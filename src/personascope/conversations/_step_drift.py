@@ -7,19 +7,13 @@ from pydantic import Field
 
 from personascope.conversations._drift import DriftConfig, DriftResult
 from personascope.errors import PersonascopeError
-from personascope.protocol import Arm, Step, spec_vector_name, step_type
-
-LONE_ARM = "default"
-"""The arm of a drift or therapy step that names none. Results, report sections and
-their tests read it under this name, so it stays (`runs compare` may pair it with
-`plain`)."""
-
+from personascope.protocol import Arm, Step, default_arms, spec_vector_name, step_type
 
 @step_type("drift")
 class DriftStep(Step, DriftConfig):
     """The drift harness on each model; arms compare plain, steered and capped models."""
 
-    arms: dict[str, Arm] = Field(default_factory=lambda: {LONE_ARM: Arm()})
+    arms: dict[str, Arm] = Field(default_factory=default_arms)
     """Conditions by name; slope differences are reported against the first."""
 
     result_name: ClassVar[str] = "drift"

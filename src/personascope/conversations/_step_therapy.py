@@ -5,17 +5,16 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from personascope.conversations._step_drift import LONE_ARM
 from personascope.conversations._therapy import TherapyConfig, TherapyResult
 from personascope.errors import PersonascopeError
-from personascope.protocol import Arm, Step, spec_vector_name, step_type
+from personascope.protocol import Arm, Step, default_arms, spec_vector_name, step_type
 
 
 @step_type("therapy")
 class TherapyStep(Step, TherapyConfig):
     """Sessions with a therapist, then the psychometrics suite with and without their history."""
 
-    arms: dict[str, Arm] = Field(default_factory=lambda: {LONE_ARM: Arm()})
+    arms: dict[str, Arm] = Field(default_factory=default_arms)
     """Conditions the whole protocol runs under (plain, steered, capped, own system prompt)."""
 
     result_name: ClassVar[str] = "therapy"

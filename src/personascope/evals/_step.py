@@ -11,21 +11,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from personascope.errors import PersonascopeError
-from personascope.protocol import Arm, Step, spec_vector_name, step_type
+from personascope.protocol import Arm, Step, default_arms, spec_vector_name, step_type
 
 if TYPE_CHECKING:
     from personascope.evals._result import EvalResult
     from personascope.evals._suite import Suite
-
-UNTREATED = "default"
-"""The one arm of an eval that names none. Results, scripts and `personascope eval
---json` read it under this name; `runs compare` pairs it with a `--compare` run's
-`plain` arm (both are the model with no intervention)."""
-
-
-def untreated_arms() -> dict[str, Arm]:
-    return {UNTREATED: Arm()}
-
 
 @step_type("eval")
 class EvalStep(Step):
@@ -35,7 +25,7 @@ class EvalStep(Step):
     """Suite name: trait, misalignment, self-identity, distress, psychometrics, mwe."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The suite's own options (e.g. `trait: evil`); file paths are relative to the config."""
-    arms: dict[str, Arm] = Field(default_factory=untreated_arms)
+    arms: dict[str, Arm] = Field(default_factory=default_arms)
     """Conditions by name; differences are reported against the first."""
     system: str | None = None
     """System prompt for every arm that sets none (replaces the items' own)."""

@@ -11,19 +11,22 @@ Everything that runs a protocol goes through its class: its Python function (wit
 a `LocalEnv`), a study step (with the study's `StepContext`), its CLI command and
 its one-step study (`personascope.study.run_step`). Results meet one contract,
 `StepResult`, and are written by one call, `Context.record`. Arms share one
-vocabulary: `plain`, `steered`, `capped`, `ablated`, plus named arms.
+vocabulary: `default` (the lone arm of a step that compares nothing), `plain`,
+`steered`, `capped`, `ablated`, plus named arms.
 """
 
 from personascope.protocol._arms import (
     ABLATED,
     ARM_NAMES,
     CAPPED,
+    DEFAULT,
     PLAIN,
     STEERED,
     Arm,
     arms_from_specs,
     default_arms,
     treated_name,
+    untreated,
 )
 from personascope.protocol._context_names import VECTOR_DIR
 from personascope.protocol._env import Context, Env, LocalEnv
@@ -34,6 +37,7 @@ __all__ = [
     "ABLATED",
     "ARM_NAMES",
     "CAPPED",
+    "DEFAULT",
     "PLAIN",
     "STEERED",
     "VECTOR_DIR",
@@ -49,4 +53,6 @@ __all__ = [
     "spec_vector_name",
     "step_type",
     "step_types",
+    "treated_name",
+    "untreated",
 ]

@@ -1,9 +1,12 @@
 """Arms: the conditions a model answers under, with one vocabulary everywhere.
 
-`plain` (no intervention), `steered`, `capped` and `ablated` are the names the CLI
-gives; configs may add arms of their own (a named system prompt, say). Because a
-plain `eval` run and an `eval --compare` run both call their untreated arm
-`plain`, `runs compare` pairs them."""
+A step that names no arms runs one, `default`: the model with no intervention.
+A command with `--steer`, `--cap` or `--ablate` runs the treated arm, named
+`steered`, `capped` or `ablated`; with `--compare` it first runs `plain`, the same
+untreated model, and reports differences against it. Configs may add arms of their
+own (a named system prompt, say). `default` and `plain` are the same condition,
+so `runs compare` pairs a plain run's `default` arm with a `--compare` run's
+`plain` arm."""
 
 from collections.abc import Sequence
 
@@ -35,12 +38,21 @@ class Arm(BaseModel):
 
 
 PLAIN, STEERED, CAPPED, ABLATED = "plain", "steered", "capped", "ablated"
-ARM_NAMES = (PLAIN, STEERED, CAPPED, ABLATED)
+DEFAULT = "default"
+"""The one arm of a step that names none: the model with no intervention, like
+`plain`. Results, `--json` output and scripts read a lone arm under this name;
+`runs compare` pairs it with a comparison's `plain` arm."""
+ARM_NAMES = (DEFAULT, PLAIN, STEERED, CAPPED, ABLATED)
 
 
 def default_arms() -> dict[str, Arm]:
-    """The arms of a step that names none: one plain arm."""
-    return {PLAIN: Arm()}
+    """The arms of a step that names none: one untreated arm, `default`."""
+    return {DEFAULT: Arm()}
+
+
+def untreated(name: str) -> bool:
+    """Whether an arm name means the model with no intervention (`default`, `plain`)."""
+    return name in (DEFAULT, PLAIN)
 
 
 def treated_name(arm: Arm) -> str:
@@ -51,7 +63,7 @@ def treated_name(arm: Arm) -> str:
 
 def arms_from_specs(steer: Sequence[str] = (), ablate: Sequence[str] = (), cap: Sequence[str] = (), *,
                     compare: bool = False) -> dict[str, Arm]:
-    """The arms a command line asks for: plain alone; or the treated arm; or, with
+    """The arms a command line asks for: the default arm alone; or the treated arm; or, with
     `compare`, plain first (differences are reported against it) and then the treated arm."""
     from personascope.errors import PersonascopeError
 

@@ -70,4 +70,15 @@ def renderer_for(type_name: str) -> Renderer:
 
     if type_name in registry.names("section"):
         return registry.get("section", type_name)
+    if registry.is_ref(type_name):
+        # A step type given as `module:Class`: importing it registers its section
+        # under the name the class registered itself with.
+        try:
+            cls = registry.resolve_ref(type_name)
+        except Exception:  # the report still builds when user code has gone
+            return default_section
+        names = [name for name, entry in registry.entries("step").items() if entry is cls]
+        for name in names:
+            if name in registry.names("section"):
+                return registry.get("section", name)
     return default_section

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from personascope.protocol import PLAIN
+from personascope.protocol import DEFAULT, PLAIN
 from personascope.runs._find import resolve_run
 from personascope.runs._read import open_store, store_errors
 from personascope.store._runstore import Metric
@@ -61,16 +61,12 @@ class Comparison:
         }
 
 
-UNTREATED = "default"
-"""The name a step gives its one arm when none is named."""
-
-
 def _keyed(metrics: list[Metric]) -> dict[tuple[str, str, str, str], Metric]:
     """Metrics by (step, name, arm, model), a step's lone `default` arm read as `plain`."""
     with_plain = {(m.step, m.model) for m in metrics if m.arm == PLAIN}
 
     def arm(m: Metric) -> str:
-        return PLAIN if m.arm == UNTREATED and (m.step, m.model) not in with_plain else m.arm
+        return PLAIN if m.arm == DEFAULT and (m.step, m.model) not in with_plain else m.arm
 
     return {(m.step, m.name, arm(m), m.model): m for m in metrics}
 
