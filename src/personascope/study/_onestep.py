@@ -42,17 +42,3 @@ def run_step(step: Step | dict[str, Any], models: "str | ModelConfig | dict[str,
     path = result.run_dir / "artifacts" / only.id / f"{type(only).result_name}-{alias}.json"
     return result, json.loads(path.read_text()) if path.is_file() else None
 
-
-# Transitional: the protocols' old X_study helpers call these until they move to run_step.
-def one_step_study(step: dict[str, Any], models, *, name: str, seed: int = 0):
-    return step_study(step, models, name=name, seed=seed)
-
-
-def run_one_step(study, *, result_file: str | None = None, runs_dir=None, no_cache: bool = False, new: bool = False,
-                 progress: bool = True):
-    from personascope.study._runner import run_study
-
-    result = run_study(study, runs_dir=runs_dir, no_cache=no_cache, new=new, progress=progress)
-    if result_file is None:
-        return result, None
-    return result, json.loads((result.run_dir / "artifacts" / study.steps[0].id / result_file).read_text())
