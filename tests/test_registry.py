@@ -46,21 +46,25 @@ def test_replace_true_replaces(cleanup):
 
 
 def test_a_clash_with_a_builtin_shows_at_registration_before_any_look_up():
-    # In a fresh process nothing has looked scorers up yet: the built-ins load first.
+    # In a fresh process nothing has looked sections or suites up yet (importing
+    # personascope.report loads no section): the built-ins load before the check.
     code = textwrap.dedent("""
         from personascope.errors import PersonascopeError
-        from personascope.judges import scorer
-        try:
-            scorer("sentiment")(lambda q, a: 0.0)
-        except PersonascopeError as exc:
-            print("refused:", exc)
-        scorer("sentiment", replace=True)(lambda q, a: 7.0)
-        from personascope.judges import get_scorer
-        print("value:", get_scorer("sentiment")("", "lovely"))
+        from personascope.evals import Suite, suite
+        from personascope.report import section
+        from personascope.report._registry import renderer_for
+        for register, obj in ((section("eval"), lambda view: "mine"), (suite("trait"), type("T", (Suite,), {}))):
+            try:
+                register(obj)
+            except PersonascopeError as exc:
+                print("refused:", exc)
+        section("eval", replace=True)(lambda view: "mine")
+        print("drawn:", renderer_for("eval")(None))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "refused: scorer 'sentiment' is already registered (by personascope.judges._scorers:sentiment)" in out
-    assert "value: 7.0" in out
+    assert "refused: report section 'eval' is already registered (by personascope.report._eval:eval_section)" in out
+    assert "refused: eval suite 'trait' is already registered (by personascope.evals.suites.trait:TraitSuite)" in out
+    assert "drawn: mine" in out
 
 
 def test_unknown_kind_and_unknown_name_are_clear():
@@ -244,3 +248,46 @@ def test_a_broken_plugin_names_itself(tmp_path, monkeypatch):
             registry.names("scorer")
     finally:
         registry._reset_plugins()  # the next look-up, after sys.path is restored, finds it gone
+
+
+def _spec_with_scorers(tmp_path, scorers: list[str]):
+    import yaml
+
+    from personascope.traits import load_trait
+
+    data = load_trait("optimistic").model_dump(mode="json")
+    data["scorers"] = scorers
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_trait_spec_scorers_accept_references_and_malformed_ones_are_clear(tmp_path):
+    from personascope.traits import load_trait
+
+    with pytest.raises(PersonascopeError, match=r"mine.yaml:\d+: scorers: scorer 'mychecks:' is neither a name nor a module:function"):
+        load_trait(_spec_with_scorers(tmp_path, ["mychecks:"]))
+    with pytest.raises(PersonascopeError, match=r"scorers: a scorer name is empty \(fix: delete the empty entry\)"):
+        load_trait(_spec_with_scorers(tmp_path, ["sentiment", " "]))
+    # A name is looked up where the scorers run: a plugin may register it after the spec is read.
+    spec = load_trait(_spec_with_scorers(tmp_path, ["sentiment", "mychecks:shouting", "registered-later"]))
+    assert spec.scorers == ["sentiment", "mychecks:shouting", "registered-later"]
+
+
+def test_a_referenced_scorer_scores_every_answer_of_a_trait_eval(tmp_path, monkeypatch):
+    from personascope.evals import run_eval
+    from personascope.models import Model
+    from personascope.store import Cache
+    from personascope.testing import mock_model_args
+
+    _write_module(tmp_path, "ps_trait_checks2", """
+        def shouting(question, answer):
+            return 100.0 if answer.isupper() else 0.0
+    """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = _spec_with_scorers(tmp_path, ["ps_trait_checks2:shouting"])
+    reply = lambda prompt: "50" if "Answer:" in prompt else "I AM SO HAPPY"  # noqa: E731
+    model = Model("mockllm/model", Cache(tmp_path / "c.sqlite"), model_args=mock_model_args(reply))
+    result = run_eval("trait", model, options={"trait": str(path)}, limit=3, cache=model.cache, progress=False)
+    rows = result.rows["default"]
+    assert len(rows) == 3 and all(r.scores["ps_trait_checks2:shouting"] == 100.0 for r in rows)

@@ -131,19 +131,20 @@ class TraitSpec(BaseModel):
 
     @field_validator("scorers")
     @classmethod
-    def _known_scorers(cls, value: list[str]) -> list[str]:
-        # Checked here so a misspelt scorer fails when the spec is read, not after
-        # the model has answered every question.
-        from personascope import registry
-        from personascope.errors import PersonascopeError
+    def _scorer_names(cls, value: list[str]) -> list[str]:
+        # Only the form is checked: a name is looked up (and a reference imported)
+        # where the scorers run, since a spec may name a scorer a plugin or the
+        # caller registers after reading it.
+        from personascope.registry import is_ref
 
         for name in value:
-            try:
-                fn = registry.get("scorer", name)
-            except PersonascopeError as exc:
-                raise FixableError(str(exc).partition(": choose from")[0], _scorer_fix(name, exc)) from None
-            if not callable(fn):
-                raise FixableError(f"scorer {name!r} is not a function", "name a function fn(question, answer) -> 0..100")
+            if not name.strip():
+                raise FixableError("a scorer name is empty", "delete the empty entry")
+            if ":" in name and not is_ref(name):
+                raise FixableError(
+                    f"scorer {name!r} is neither a name nor a module:function reference",
+                    "write a registered name (e.g. sentiment) or package.module:function",
+                )
         return value
 
     def counts(self) -> dict[str, int]:
@@ -170,11 +171,3 @@ class TraitSpec(BaseModel):
     def rubric_prompt(self, question: str, answer: str) -> str:
         # str.replace, not str.format: answers are model text and may contain braces.
         return self.judge.rubric.replace("{question}", question).replace("{answer}", answer)
-
-
-def _scorer_fix(name: str, exc: Exception) -> str:
-    from personascope import registry
-
-    if registry.is_ref(name):
-        return "check the module is importable (on PYTHONPATH) and defines that function"
-    return f"use one of: {', '.join(registry.names('scorer'))}, or a module:function reference to your own"
