@@ -94,8 +94,7 @@ def _choose(model: Model, prompts, labels: tuple[str, ...], specs, advance) -> l
 def judge(
     model: Model, judges: list[Judge], items: list[Item], texts: list[str], failed: list[bool], show: Progress, label: str
 ) -> list[dict[str, Any]]:
-    from personascope.judges import RubricJudge
-    from personascope.judges._choice import ChoiceJudge
+    from personascope import registry
 
     judged: list[dict[str, Any]] = [{} for _ in items]
     for spec in judges:
@@ -105,10 +104,12 @@ def judge(
         questions = [items[i].question for i in idx]
         answers = [texts[i] for i in idx]
         with show(f"{label}: judge {spec.name}", len(idx)) as advance:
+            # Judge kinds come from the registry, so a plugin may replace how either is read.
             if spec.options:
-                results = ChoiceJudge(model, spec.rubric, spec.options, name=spec.name).classify(questions, answers, progress=advance)
+                chooser = registry.get("judge", "choice")(model, spec.rubric, spec.options, name=spec.name)
+                results = chooser.classify(questions, answers, progress=advance)
             else:
-                results = RubricJudge(model, spec.rubric, name=spec.name).score(questions, answers, progress=advance)
+                results = registry.get("judge", "rubric")(model, spec.rubric, name=spec.name).score(questions, answers, progress=advance)
         for i, result in zip(idx, results):
             judged[i][spec.name] = result
     return judged

@@ -48,17 +48,23 @@ class EvalStep(Step):
 
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> "EvalStep":
+        from personascope import registry
         from personascope.evals import list_suites
 
         given = (info.context or {}).get("suite")
         if given is not None:
             self._suite = given
+        elif registry.is_ref(self.suite):  # a suite of the user's, `module:Class`
+            try:
+                self.get_suite()
+            except PersonascopeError as exc:
+                raise ValueError(str(exc)) from None
         elif self.suite not in list_suites():
-            raise ValueError(f"unknown suite {self.suite!r}: choose from {', '.join(list_suites())}")
+            raise ValueError(f"unknown suite {self.suite!r}: choose from {', '.join(list_suites())}, or module:Class")
         if self.samples > 1 and self.temperature == 0:
             raise ValueError("samples > 1 with temperature 0 repeats the same greedy answer: set temperature > 0")
         if not self.arms:
-            raise ValueError("arms is empty: leave it out for one plain arm")
+            raise ValueError("arms is empty: leave it out for one default arm")
         return self
 
     def get_suite(self) -> "Suite":
