@@ -78,8 +78,14 @@ def test_full_checkpoint_loads_by_name_and_differs_from_the_base(trained):
 
 def test_adapter_loads_merged_and_has_its_own_fingerprint(trained):
     model = get_model(f"hf/{trained['adapter']}")
-    # Shape comes from the base's config.json: nothing loads.
+    # Shape comes from the base's config.json, so specs validate before anything loads.
     assert (model.n_layers(), model.hidden_size()) == (4, 64) and model._engine is None
+    right = PersonaVector(torch.randn(4, 64)).save(trained["root"] / "vec64")
+    wrong = PersonaVector(torch.randn(4, 32)).save(trained["root"] / "vec32")
+    assert len(model.check_interventions([("steer", f"{right}@-1:2")]).items) == 1
+    with pytest.raises(PersonascopeError, match="hidden size is 64"):
+        model.check_interventions([("steer", f"{wrong}@1:2")])
+    assert model._engine is None
     base = get_model(f"hf/{trained['base']}")
     assert model.fingerprint()["weights"] != base.fingerprint()["weights"]
     assert model.fingerprint()["tokenizer"] == base.fingerprint()["tokenizer"]
