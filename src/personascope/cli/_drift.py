@@ -51,7 +51,7 @@ def run_command(
 
     Writes a run directory (transcripts with per-turn projections, report.html)."""
     from personascope.conversations._drift import result_tables
-    from personascope.conversations._step_drift import DriftStep
+    from personascope.conversations import DriftStep
     from personascope.protocol import arms_from_specs
     from personascope.study import run_step
 

@@ -75,7 +75,7 @@ def run_command(
     """Let the model interview candidates, one of them itself, and print how often it finds itself.
 
     Without --candidate/--candidate-model the candidates are the model itself, a pirate, a 1950s telegraph operator and a child. Writes a run directory with report.html."""
-    from personascope.conversations._step_rtt import RTTStep
+    from personascope.conversations import RTTStep
     from personascope.study import run_step
 
     quiet()

@@ -50,7 +50,7 @@ def run_command(
     end in each category, with the bliss score per turn.
 
     Writes a run directory (transcripts, end-state clusters, report.html)."""
-    from personascope.conversations._step_selfchat import SelfChatStep
+    from personascope.conversations import SelfChatStep
     from personascope.study import run_step
 
     quiet()

@@ -34,7 +34,7 @@ def run_command(
 
     Writes a run directory (session transcripts, answers, report.html)."""
     from personascope.cli._eval import _options
-    from personascope.conversations._step_therapy import TherapyStep
+    from personascope.conversations import TherapyStep
     from personascope.conversations._therapy import result_tables
     from personascope.study import run_step
 

@@ -27,6 +27,10 @@ from personascope.conversations._selfchat import (
     kmeans,
     run_selfchat,
 )
+from personascope.conversations._step_drift import DriftStep
+from personascope.conversations._step_rtt import RTTStep
+from personascope.conversations._step_selfchat import SelfChatStep
+from personascope.conversations._step_therapy import TherapyStep
 from personascope.conversations._therapy import TherapyConfig, TherapyResult, load_therapy_script, run_therapy
 
 __all__ = [
@@ -37,14 +41,18 @@ __all__ = [
     "Dialogue",
     "DriftConfig",
     "DriftResult",
+    "DriftStep",
     "Family",
     "Probe",
     "RTTConfig",
     "RTTResult",
+    "RTTStep",
     "SelfChatConfig",
     "SelfChatResult",
+    "SelfChatStep",
     "TherapyConfig",
     "TherapyResult",
+    "TherapyStep",
     "Turn",
     "bliss_score",
     "build_dialogues",

@@ -346,7 +346,7 @@ def _read(model, prompts: list[str], labels: list[str], system: str | None, adva
 
 
 def _judge(judge, trials: list[Trial], steps) -> None:
-    from personascope.judges._choice import ChoiceJudge
+    from personascope.judges import ChoiceJudge
 
     data = rtt_data()
     options = {name: spec["description"] for name, spec in data["strategies"].items()}

@@ -9,6 +9,7 @@ from personascope.conversations._drift import DriftConfig, DriftResult
 from personascope.errors import PersonascopeError
 from personascope.protocol import Arm, Step, default_arms, spec_vector_name, step_type
 
+
 @step_type("drift")
 class DriftStep(Step, DriftConfig):
     """The drift harness on each model; arms compare plain, steered and capped models."""

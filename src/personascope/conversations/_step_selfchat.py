@@ -44,7 +44,7 @@ class SelfChatStep(Step, SelfChatConfig):
         from personascope.conversations._selfchat import Conversation, _activations, end_state, summarise, view
         from personascope.conversations._selfchat_data import Lexicon, bliss_score, repeat_score
         from personascope.engine import GenerateConfig
-        from personascope.judges._choice import ChoiceJudge
+        from personascope.judges import ChoiceJudge
 
         start = time.perf_counter()
         config, seed, steps = self.protocol_config(env), env.seed, env.progress

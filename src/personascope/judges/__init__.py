@@ -10,6 +10,7 @@ See docs/judges.md for the method and what a small judge is worth.
 """
 
 from personascope.engine._numbers import NumberDistribution
+from personascope.judges._choice import ChoiceJudge
 from personascope.judges._judgment import (
     MIN_NUMBER_MASS,
     Judgment,
@@ -23,6 +24,7 @@ from personascope.judges._scorers import Scorer, get_scorer, scorer, scorers
 
 __all__ = [
     "COHERENCE_RUBRIC",
+    "ChoiceJudge",
     "METHODS",
     "MIN_NUMBER_MASS",
     "Judgment",

@@ -27,7 +27,7 @@ def get_scorer(name: str) -> Scorer:
     """The scorer registered as `name`, or the function a `module:function` names."""
     fn = registry.get("scorer", name)
     if not callable(fn):
-        raise PersonascopeError(f"scorer {name!r} is a {type(fn).__name__}, not a function fn(question, answer) -> 0..100")
+        raise PersonascopeError(f"scorer {name!r} is not a function fn(question, answer) -> 0..100 (it is a {type(fn).__name__})")
     return fn
 
 
