@@ -1,9 +1,13 @@
 """The worked example of docs/architecture.md: a protocol, its scorer and its report
 section defined outside the package, run from a study YAML by module:Class reference."""
 
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
+
+from personascope import registry
 
 from personascope.study import parse_study, run_study
 from personascope.store import RunStore
@@ -11,8 +15,17 @@ from personascope.store import RunStore
 EXAMPLE = Path(__file__).parent.parent / "examples" / "plugin"
 
 
-def test_a_protocol_from_outside_the_package_runs_from_a_study(tmp_path, tiny_dir, monkeypatch):
+@pytest.fixture
+def example_on_path(monkeypatch):
+    """The example's folder on the Python path; what it registers is removed after."""
     monkeypatch.syspath_prepend(str(EXAMPLE))
+    yield
+    for kind, name in (("step", "reply-length"), ("scorer", "exclaims"), ("section", "reply-length")):
+        registry.unregister(kind, name)
+    sys.modules.pop("reply_length", None)
+
+
+def test_a_protocol_from_outside_the_package_runs_from_a_study(tmp_path, tiny_dir, example_on_path):
     raw = yaml.safe_load((EXAMPLE / "reply_length.yaml").read_text())
     raw["models"] = {"tiny": f"hf/{tiny_dir}"}
     raw["steps"][0]["max_tokens"] = 8
