@@ -45,6 +45,17 @@ def test_trait_suite_on_mock_model_scores_every_answer(tmp_path):
     assert data["suite"] == "trait" and data["stats"]["default"][0]["name"] == "trait"
 
 
+def test_a_loaded_judge_model_is_the_one_that_judges(tmp_path):
+    """A judge passed as a loaded `Model` (its own mock replies) scores every answer;
+    the evaluated model, which would score everything 20, judges nothing."""
+    model = _mock(tmp_path, _judge_or_answer)
+    judge = Model("mockllm/model", Cache(tmp_path / "j.sqlite"), model_args=mock_model_args("55"))
+    result = run_eval("trait", model, options={"trait": "evil"}, limit=4, judge_model=judge, cache=model.cache,
+                      progress=False)
+    assert [r.scores["trait"] for r in result.rows["default"]] == [55.0] * 4
+    assert judge.calls > 0
+
+
 def test_trait_suite_positive_instructions_set_the_system_prompt():
     s = get_suite("trait")
     items = s.items(s.options({"trait": "evil", "instructions": "positive"}))

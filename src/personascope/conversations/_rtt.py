@@ -317,17 +317,7 @@ def run_rtt(
 
     step = RTTStep(id="rtt", type="rtt", **(config or RTTConfig()).model_dump())
     model = get_model(model, cache=cache)
-    return step.execute(model, _Models(seed=seed, cache=model.cache, progress_fn=progress, given=dict(models or {})))
-
-
-@dataclass
-class _Models(LocalEnv):
-    """A `LocalEnv` that hands out the given models by name first."""
-
-    given: dict[str, Any] = field(default_factory=dict)
-
-    def model(self, name):
-        return self.given[name] if isinstance(name, str) and name in self.given else super().model(name)
+    return step.execute(model, LocalEnv(seed=seed, cache=model.cache, progress_fn=progress, models=dict(models or {})))
 
 
 def _read(model, prompts: list[str], labels: list[str], system: str | None, advance) -> list[tuple[dict | None, str]]:

@@ -4,7 +4,6 @@ The Python face of the `eval` protocol: it validates its arguments as an
 `EvalStep` and runs the step's `execute` outside any study."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from personascope.errors import PersonascopeError
@@ -59,22 +58,9 @@ def run_eval(
     if arms is not None:
         fields["arms"] = dict(arms)
     step = _validate(EvalStep, fields, {"suite": suite} if isinstance(suite, Suite) else None)
-    env = _Env(seed=seed, cache=cache, show_progress=bool(progress), progress_fn=progress if callable(progress) else None)
-    if isinstance(judge_model, Model):
-        env.loaded[judge_model.name] = judge_model
+    env = LocalEnv(seed=seed, cache=cache, show_progress=bool(progress), progress_fn=progress if callable(progress) else None,
+                   models={judge_model.name: judge_model} if isinstance(judge_model, Model) else {})
     return step.execute(get_model(model, cache=env.cache), env)
-
-
-@dataclass
-class _Env(LocalEnv):
-    """A `LocalEnv` that also knows models the caller passed in already loaded."""
-
-    loaded: dict[str, "Model"] = field(default_factory=dict)
-
-    def model(self, name):
-        if isinstance(name, str) and name in self.loaded:
-            return self.loaded[name]
-        return super().model(name)
 
 
 def _validate(cls, fields: dict[str, Any], context: dict | None):

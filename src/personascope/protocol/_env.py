@@ -64,6 +64,9 @@ class LocalEnv:
     base_dir: Path = field(default_factory=Path.cwd)
     progress_fn: Callable | None = None
     """A `progress(description, total)` context manager to use instead of the built-in bar."""
+    models: dict = field(default_factory=dict)
+    """Second models by name, like a study's aliases: `model(name)` hands these out
+    first (a loaded `Model` as it is), so a caller's judge is the one used."""
 
     def __post_init__(self) -> None:
         if self.cache is None:
@@ -74,6 +77,8 @@ class LocalEnv:
     def model(self, name):
         from personascope.models import get_model
 
+        if isinstance(name, str) and name in self.models:
+            return get_model(self.models[name], cache=self.cache)
         return get_model(name, cache=self.cache)
 
     def resolve(self, path: str | Path) -> Path:
