@@ -33,7 +33,7 @@ class Step(BaseModel):
     id: str
     """Unique name of the step in its study (letters, digits, - and _; starts with a letter)."""
     type: str
-    """The registered step type."""
+    """The registered step type, or a `module:Class` reference to one of your own."""
     model: str | list[str] | None = None
     """Model alias (or list of aliases) from the study's `models`; default: all of them."""
     needs: list[str] = Field(default_factory=list)
@@ -47,6 +47,8 @@ class Step(BaseModel):
     """Whether the step needs activations (white-box models only)."""
     version: ClassVar[int] = 1
     """Bump when a type's outputs change meaning: retires its whole-step cache entries."""
+    result_name: ClassVar[str] = "result"
+    """Results are recorded as `artifacts/<step id>/<result_name>-<model alias>.json`."""
 
     @field_validator("id")
     @classmethod
@@ -67,9 +69,6 @@ class Step(BaseModel):
         """More that keys the whole-step cache beyond config, models and input files:
         e.g. a judge model's fingerprint, or built-in data the step reads."""
         return {}
-
-    result_name: ClassVar[str] = "result"
-    """Results are recorded as `artifacts/<step id>/<result_name>-<model alias>.json`."""
 
     def execute(self, model: "Model", env: "Env") -> "StepResult":
         """Run the protocol on one model (steps that work on all models at once
