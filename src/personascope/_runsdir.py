@@ -109,3 +109,92 @@ def run_artifact(ref: str, runs_dir: str | Path | None = None) -> Path:
         f"run {run_dir} has no artifact {inner!r}: looked for {run_dir / 'artifacts' / inner} and "
         f"{run_dir / inner} (list the run's artifacts folder for the right path)"
     )
+
+
+# One process per run directory. The running study holds an exclusive flock on
+# LOCK for the run's life; the kernel drops it when the process dies, however it
+# dies, so a reader that can take the lock knows nobody is running the run.
+LOCK = "run.lock"
+
+
+def _flock(path: Path, exclusive: bool):
+    """An open fd holding a non-blocking flock on `path`, or None when another process holds it."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644) if exclusive else os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+class RunLock:
+    """The exclusive lock a process holds while it runs `run_dir`."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.path = Path(run_dir) / LOCK
+        self.fd: int | None = None
+
+    def acquire(self, patience: float = 1.0) -> bool:
+        """Take the lock; False when another process holds it. `patience` seconds of
+        retries ride out readers that check the lock at the same moment."""
+        import time
+
+        deadline = time.monotonic() + patience
+        while True:
+            self.fd = _flock(self.path, exclusive=True)
+            if self.fd is not None or time.monotonic() >= deadline:
+                return self.fd is not None
+            time.sleep(0.02)
+
+    def wait(self) -> None:
+        """Block until whoever holds the lock lets go (takes it, then lets it go)."""
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        finally:
+            os.close(fd)
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the fd drops the flock
+            self.fd = None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
+def run_is_live(run_dir: str | Path, manifest: dict | None = None) -> bool | None:
+    """Whether a process is running `run_dir` now: True, False, or None when the run
+    predates the lock and names no process of this host to check."""
+    import socket
+
+    lock = Path(run_dir) / LOCK
+    if lock.is_file():
+        try:
+            fd = _flock(lock, exclusive=False)
+        except OSError:  # read-only runs folder: fall back to the pid
+            fd = -1
+        if fd is None:
+            return True
+        if fd >= 0:
+            os.close(fd)
+            return False
+    process = (manifest or {}).get("process") or {}
+    if isinstance(process.get("pid"), int) and process.get("host") == socket.gethostname():
+        return _pid_alive(process["pid"])
+    return None

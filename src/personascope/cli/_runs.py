@@ -24,8 +24,10 @@ def _text(value, style: str = ""):
     return Text("" if value is None else str(value), style=style)
 
 
-def _status(status: str | None):
-    return _text(status, _STATUS_STYLE.get(status or "", ""))
+def _status(status: str | None, run: bool = False):
+    # An interrupted run is not lost: `study run` on its config picks it up again.
+    label = "interrupted (rerun to resume)" if run and status == "interrupted" else status
+    return _text(label, _STATUS_STYLE.get(status or "", ""))
 
 
 def _num(value: float | None, sign: bool = False) -> str:
@@ -105,7 +107,7 @@ def list_command(runs_dir: Path = _RUNS_DIR, as_json: bool = _JSON) -> None:
     table = _table(Column("run", no_wrap=True), "status", "created (UTC)", "time", "steps", "transcripts")
     for r in runs:
         table.add_row(
-            _text(r.run_id), _status(r.status), _text(_when(r.created)), _text(_duration(r.seconds)),
+            _text(r.run_id), _status(r.status, run=True), _text(_when(r.created)), _text(_duration(r.seconds)),
             _text(f"{r.steps_done}/{r.steps_total}"), _text("" if r.transcripts is None else r.transcripts),
         )
     console.print(table)
@@ -154,7 +156,7 @@ def show_command(run: str = _RUN, runs_dir: Path = _RUNS_DIR, as_json: bool = _J
     ]
     head = _text(info["run_id"], "bold")
     head.append("  ")
-    head.append_text(_status(info["status"]))
+    head.append_text(_status(info["status"], run=True))
     console.print(head)
     # A grid, so a long description wraps under its value column, not at the margin.
     grid = Table.grid(padding=(0, 1))

@@ -15,14 +15,18 @@ def run_command(
     runs_dir: Path = typer.Option(None, "--runs-dir", help="Where runs go (default: $PERSONASCOPE_RUNS or ./runs)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Call the models again: neither read nor write the cache."),
     new: bool = typer.Option(False, "--new", help="Start a new run even if an unfinished run of this config exists."),
+    wait: bool = typer.Option(False, "--wait", help="If another process is running this config's run, wait for it, then resume or reuse its steps."),
     open_report: bool = typer.Option(False, "--open", help="Open the report in a browser when done."),
 ) -> None:
-    """Run a study: resumes an unfinished run of the same config, reuses cached work."""
+    """Run a study: resumes an unfinished run of the same config, reuses cached work.
+
+    One process runs a run at a time: a second one on the same config stops (exit 2)
+    unless given --wait or --new."""
     from personascope.study import load_study, run_study
 
     quiet()
     study = load_study(config)
-    result = run_study(study, runs_dir=runs_dir, no_cache=no_cache, new=new)
+    result = run_study(study, runs_dir=runs_dir, no_cache=no_cache, new=new, wait=wait)
     manifest = result.manifest
     steps = manifest["steps"].values()
     reused = sum(bool(s.get("reused")) for s in steps)

@@ -4,6 +4,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from personascope._runsdir import run_is_live
 from personascope.errors import PersonascopeError
 from personascope.runs._find import list_run_dirs, resolve_run
 from personascope.runs._read import open_store, store_errors, transcript_counts
@@ -18,8 +19,9 @@ class RunSummary:
     run_id: str
     study: str
     status: str
-    """pending, running, done, failed or interrupted (as the manifest says); `unreadable`
-    when the manifest is not valid JSON."""
+    """pending, running, done, failed or interrupted; a run the manifest calls running
+    whose process is gone (killed, crashed, machine rebooted) is interrupted;
+    `unreadable` when the manifest is not valid JSON."""
     created: str | None
     seconds: float | None
     steps_done: int
@@ -30,6 +32,17 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "path": str(self.path)}
+
+
+INTERRUPTED = "interrupted"
+
+
+def run_status(run_dir: Path, manifest: dict) -> str:
+    """The manifest's status, except that a `running` run nobody runs is interrupted."""
+    status = manifest.get("status") or "unknown"
+    if status == "running" and run_is_live(run_dir, manifest) is False:
+        return INTERRUPTED
+    return status
 
 
 def _summary(run_dir: Path) -> RunSummary:
@@ -46,7 +59,7 @@ def _summary(run_dir: Path) -> RunSummary:
     return RunSummary(
         run_id=manifest.get("run_id") or run_dir.name,
         study=manifest.get("study") or "",
-        status=manifest.get("status") or "unknown",
+        status=run_status(run_dir, manifest),
         created=manifest.get("created"),
         seconds=manifest.get("seconds"),
         steps_done=sum(1 for s in steps.values() if s.get("status") == "done"),
@@ -61,7 +74,7 @@ def list_runs(runs_dir: str | Path | None = None) -> list[RunSummary]:
     return [_summary(p) for p in list_run_dirs(runs_dir)]
 
 
-def _step_rows(manifest: dict, counts: dict[str, int]) -> list[dict[str, Any]]:
+def _step_rows(manifest: dict, counts: dict[str, int], dead: bool = False) -> list[dict[str, Any]]:
     steps = manifest.get("steps") or {}
     order = manifest.get("step_order") or list(steps)
     rows = []
@@ -71,7 +84,8 @@ def _step_rows(manifest: dict, counts: dict[str, int]) -> list[dict[str, Any]]:
         rows.append({
             "id": step_id,
             "type": entry.get("type"),
-            "status": entry.get("status"),
+            # The step a dead process was in never ended; say so rather than `running`.
+            "status": INTERRUPTED if dead and entry.get("status") == "running" else entry.get("status"),
             "seconds": entry.get("seconds"),
             "cache_hits": cache.get("hits"),
             "cache_misses": cache.get("misses"),
@@ -96,12 +110,14 @@ def show_run(ref: str | Path, runs_dir: str | Path | None = None) -> dict[str, A
         metrics = store.metrics()
         n_artifacts = len(store.artifacts())
     report = run_dir / "report.html"
+    status = run_status(run_dir, manifest)
     return {
         "run_id": manifest.get("run_id") or run_dir.name,
         "path": str(run_dir),
         "study": manifest.get("study"),
         "description": (manifest.get("description") or "").strip(),
-        "status": manifest.get("status"),
+        "status": status,
+        "process": manifest.get("process"),
         "created": manifest.get("created"),
         "finished": manifest.get("finished"),
         "seconds": manifest.get("seconds"),
@@ -119,7 +135,7 @@ def show_run(ref: str | Path, runs_dir: str | Path | None = None) -> dict[str, A
         "cache": manifest.get("cache") or {},
         "report": str(report) if report.is_file() else None,
         "counts": {"transcripts": sum(counts.values()), "metrics": len(metrics), "artifacts": n_artifacts},
-        "steps": _step_rows(manifest, counts),
+        "steps": _step_rows(manifest, counts, dead=status == INTERRUPTED),
         "headline": [
             {k: v for k, v in asdict(m).items() if k != "headline"} for m in metrics if m.headline
         ],

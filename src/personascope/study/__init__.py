@@ -11,11 +11,12 @@ from personascope.study._context import StepContext
 from personascope.study._manifest import MANIFEST, read_manifest
 from personascope.protocol import Step, step_type, step_types
 from personascope.study._onestep import run_step, step_study
-from personascope.study._runner import RunResult, default_runs_dir, run_study
+from personascope.study._runner import RunBusy, RunResult, default_runs_dir, run_study
 
 __all__ = [
     "MANIFEST",
     "ModelConfig",
+    "RunBusy",
     "RunResult",
     "Step",
     "StepContext",

@@ -1,11 +1,13 @@
 """Running a study: pick or resume a run directory, run the steps, write the report."""
 
+import os
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from personascope._runsdir import default_runs_dir
+from personascope._runsdir import RunLock, default_runs_dir
 from personascope.errors import PersonascopeError
 from personascope.store import STORE_NAME, Cache, RunStore
 from personascope.models import Model
@@ -43,6 +45,62 @@ def _resumable(runs_dir: Path, study: Study) -> Path | None:
         if manifest.get("config_hash") == study.config_hash():
             return path if manifest.get("status") != "done" else None
     return None
+
+
+class RunBusy(PersonascopeError):
+    """Another process is running the run this study would resume."""
+
+
+def _busy(run_dir: Path) -> RunBusy:
+    try:
+        process = read_manifest(run_dir).get("process") or {}
+    except PersonascopeError:
+        process = {}
+    who = f"pid {process.get('pid')} on {process.get('host')}" if process.get("pid") else "another process"
+    return RunBusy(
+        f"{who} is running this study in {run_dir}: pass --wait to wait for it and then resume "
+        "or reuse its finished steps, or --new to start a separate run"
+    )
+
+
+def _claim(runs_dir: Path, study: Study, cache: Cache, new: bool, wait: bool) -> tuple[Path, dict, RunLock]:
+    """The run directory this process runs, its manifest, and the lock held on it.
+
+    Choosing and locking happen under a lock on the runs folder, so two processes
+    started together never both take the same run or both start a new one.
+    """
+    import fcntl
+
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        # The runs folder itself is the lock (a directory can be flocked): no stray file.
+        fd = os.open(runs_dir, os.O_RDONLY)
+        busy = None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            run_dir = None if new else _resumable(runs_dir, study)
+            if run_dir is None:
+                run_dir = _new_run_dir(runs_dir, study.name)
+                lock = RunLock(run_dir)
+                if not lock.acquire():
+                    raise PersonascopeError(f"cannot lock the new run directory {run_dir}: is another process using it?")
+                manifest = _new_manifest(study, run_dir, cache)
+                return run_dir, manifest, lock
+            lock = RunLock(run_dir)
+            if lock.acquire():
+                manifest = read_manifest(run_dir)  # again, now that nobody else writes it
+                if manifest.get("status") == "done":  # it finished while we looked
+                    lock.release()
+                    continue
+                manifest["status"] = "running"
+                manifest["resumed"] = manifest.get("resumed", 0) + 1
+                return run_dir, manifest, lock
+            busy = _busy(run_dir)
+        finally:
+            os.close(fd)
+        if not wait:
+            raise busy
+        lock.wait()  # then choose again: resume it if it stopped, reuse it if it finished
 
 
 def _new_run_dir(runs_dir: Path, name: str) -> Path:
@@ -91,6 +149,7 @@ def run_study(
     cache: Cache | None = None,
     no_cache: bool = False,
     new: bool = False,
+    wait: bool = False,
     progress: bool = True,
     report: bool = True,
 ) -> RunResult:
@@ -98,18 +157,22 @@ def run_study(
 
     An unfinished run of the same config is resumed unless `new`: its finished
     steps are kept, and the rest rerun with the cache supplying finished calls.
+    One process runs a run directory at a time: when another process is running the
+    run this would resume, this raises `RunBusy`, or with `wait` waits for it first.
     """
     study = config if isinstance(config, Study) else load_study(config)
     runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     cache = cache if cache is not None else Cache(enabled=not no_cache)
-    run_dir = None if new else _resumable(runs_dir, study)
-    if run_dir is not None:
-        manifest = read_manifest(run_dir)
-        manifest["status"] = "running"
-        manifest["resumed"] = manifest.get("resumed", 0) + 1
-    else:
-        run_dir = _new_run_dir(runs_dir, study.name)
-        manifest = _new_manifest(study, run_dir, cache)
+    run_dir, manifest, lock = _claim(runs_dir, study, cache, new, wait)
+    try:
+        return _run_locked(study, run_dir, manifest, cache, progress, report)
+    finally:
+        lock.release()
+
+
+def _run_locked(study: Study, run_dir: Path, manifest: dict, cache: Cache, progress: bool, report: bool) -> RunResult:
+    # Who runs it: with the lock, this tells `runs list` a live run from a dead one.
+    manifest["process"] = {"pid": os.getpid(), "host": socket.gethostname()}
     write_manifest(run_dir, manifest)
     store = RunStore(run_dir / STORE_NAME, create=True)
     pool: dict[str, Model] = {}
