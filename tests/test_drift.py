@@ -178,8 +178,8 @@ def test_config_and_script_errors(tiny, tmp_path):
     (tmp_path / "extra.yaml").write_text("families:\n  sailing:\n    conversations: [[Ahoy there]]\n")
     with pytest.raises(PersonascopeError, match="unknown conversation family 'rowing'"):
         run_drift(tiny, DriftConfig(families=["rowing"], script=str(tmp_path / "extra.yaml"), turns=1))
-    with pytest.raises(PersonascopeError, match="has 8 scripted user turns but 9 were asked for"):
-        run_drift(tiny, DriftConfig(families=["coding"], conversations=1, turns=9, max_tokens=2, probes=[]))
+    with pytest.raises(ValueError, match="has 8 scripted user turns but turns is 9"):
+        DriftConfig(families=["coding"], conversations=1, turns=9, max_tokens=2, probes=[])
     bad = tmp_path / "fam.yaml"
     bad.write_text("families:\n  x:\n    conversations:\n      - - {user: hi, sytem: oops}\n")
     with pytest.raises(PersonascopeError, match=r"fam.yaml:4: families.x.conversations\[0\]\[0\].sytem"):
@@ -387,3 +387,102 @@ def test_bad_scorers_and_probes_are_clear_errors(tmp_path, checks):
     assert "bench.yaml:7: families.bench.conversations[1].probes: probe names must be unique" in text
     assert "bench.yaml:11: families.bench.conversations[2].probe:" in text
     assert "bench.yaml:12: families.bench.conversations[3][1].sytem:" in text
+
+
+# -- scripts checked up front, sampling options, readable output ------------
+
+
+def test_short_scripts_fail_at_validation_before_any_model_loads(tmp_path, monkeypatch):
+    from personascope.study import load_study
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("a model was loaded before the scripts were checked")
+
+    monkeypatch.setattr(Model, "__init__", no_load)
+    with pytest.raises(ValueError, match=r"conversation 1 of family 'coding' in the built-in families.yaml has 8 "
+                                         r"scripted user turns but turns is 9 \(fix: lower turns to 8, copy the family"):
+        DriftConfig(families=["coding"], turns=9)
+    DriftConfig(families=["coding"], turns=9, user_model="other")  # a simulated user writes turns 2 on
+    with pytest.raises(ValueError, match="family 'coding' in the built-in families.yaml has 4 scripted conversations "
+                                         "but conversations is 9 .fix: lower conversations to 4"):
+        DriftConfig(families=["coding"], conversations=9, turns=1)
+
+    fam = tmp_path / "fam.yaml"
+    fam.write_text("families:\n  pirate:\n    conversations:\n      - [Ahoy., Arr, Yo ho.]\n      - [Ahoy., Arr]\n")
+    (tmp_path / "study.yaml").write_text(json.dumps({"name": "short", "models": ["mockllm/model"], "steps": [
+        {"id": "d", "type": "drift", "families": ["pirate"], "conversations": 2, "turns": 3, "script": "fam.yaml"}]}))
+    with pytest.raises(PersonascopeError, match=rf"conversation 2 of family 'pirate' in {fam} has 2 scripted user "
+                                                rf"turns but turns is 3 \(fix: lower turns to 2, add to it in {fam}, "
+                                                r"or let a simulated user"):
+        load_study(tmp_path / "study.yaml")
+    args = ["drift", "run", "--model", "mockllm/model", "-f", "pirate", "--script", str(fam), "--conversations", "2",
+            "--runs-dir", str(tmp_path / "runs")]
+    bad = runner.invoke(app, [*args, "--turns", "3"])
+    assert bad.exit_code == 2 and "fam.yaml has 2 scripted user turns but turns is 3" in " ".join(bad.output.split())
+    assert not (tmp_path / "runs").exists()  # stopped before any run began
+    bad = runner.invoke(app, [*args, "--turns", "1", "-f", "rowing"])
+    assert bad.exit_code == 2 and "unknown conversation family 'rowing'" in bad.output
+
+
+def test_top_p_and_probe_tokens_reach_generation(tmp_path, tiny_dir, monkeypatch):
+    monkeypatch.setenv("PERSONASCOPE_HOME", str(tmp_path / "home"))
+    seen = []
+    generate = Model.generate
+
+    def spy(self, prompts, config=None, **kwargs):
+        seen.append((config.max_new_tokens, config.top_p, config.temperature))
+        return generate(self, prompts, config, **kwargs)
+
+    monkeypatch.setattr(Model, "generate", spy)
+    args = ["drift", "run", "--model", f"hf/{tiny_dir}", "-f", "neutral", "--conversations", "1", "--turns", "1",
+            "--max-tokens", "5", "--probe-tokens", "3", "--temperature", "0.7", "--top-p", "0.5", "--json",
+            "--runs-dir", str(tmp_path / "runs")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output[result.output.index("{"):])
+    assert data["config"]["top_p"] == 0.5 and data["config"]["probe_tokens"] == 3
+    assert {s for s in seen} == {(5, 0.5, 0.7), (3, 0.5, 0.7)}  # replies and probes, both nucleus-sampled
+    with pytest.raises(ValueError, match="top_p"):
+        DriftConfig(top_p=0)
+
+
+def _many_families_result(n_conversations):
+    families = [f"family-number-{i}" for i in range(9)]
+    slopes_rows = [{"measure": m, "arm": arm, "family": f, "mean": 0.123456, "low": -0.5, "high": 0.75,
+                    "n": n_conversations} for m in ("reply sentiment", "mood sentiment") for arm in ("default", "steered")
+                   for f in [*families, "all"]]
+    return {"config": {"families": families}, "arms": {"default": {}, "steered": {}}, "curves": [], "slopes": slopes_rows}
+
+
+def test_slope_table_fits_80_columns_with_many_families():
+    from rich.console import Console
+
+    from personascope.conversations._drift import result_tables
+
+    console = Console(width=80, record=True)
+    for table in result_tables(_many_families_result(3)):
+        console.print(table)
+    text = console.export_text()
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 80
+    for i in range(9):  # a line per measure and family, both arms' intervals whole on it
+        rows = [l for l in lines if f"family-number-{i}" in l]
+        assert len(rows) == 2 and all(r.count("0.123 [-0.5, 0.75]") == 2 for r in rows), rows
+    assert "one conversation" not in text
+
+
+def test_a_one_conversation_interval_is_flagged():
+    from rich.console import Console
+
+    from personascope.conversations._drift import result_tables
+    from personascope.report._drift import _slope_table
+
+    console = Console(width=80, record=True)
+    for table in result_tables(_many_families_result(1)):
+        console.print(table)
+    text = " ".join(console.export_text().split())
+    assert "0.123 [-0.5, 0.75]*" in text
+    assert "* one conversation in family-number-0, " in text and "single point, not a confidence interval" in text
+    data = _many_families_result(1)
+    html = str(_slope_table(data, ["default", "steered"], [*data["config"]["families"], "all"]))
+    assert "1 conversation: no interval" in html

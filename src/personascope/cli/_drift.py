@@ -40,7 +40,9 @@ def run_command(
     system: str | None = typer.Option(None, help="The target's system prompt."),
     no_probes: bool = typer.Option(False, "--no-probes", help="Skip the probe questions."),
     max_tokens: int = typer.Option(64, "--max-tokens", help="Reply length."),
+    probe_tokens: int = typer.Option(32, "--probe-tokens", help="Length of each probe answer."),
     temperature: float = typer.Option(0.0),
+    top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling (with --temperature above 0)."),
     seed: int = typer.Option(0),
     json_out: bool = JSON_OUT,
     runs_dir: Path = RUNS_DIR,
@@ -57,7 +59,7 @@ def run_command(
 
     quiet()
     fields = dict(conversations=conversations, turns=turns, project=project, thresholds=_thresholds(threshold),
-                  user_model=user_model, system=system, max_tokens=max_tokens, temperature=temperature)
+                  user_model=user_model, system=system, max_tokens=max_tokens, probe_tokens=probe_tokens, temperature=temperature, top_p=top_p)
     if family:
         fields["families"] = family
     if script is not None:

@@ -55,6 +55,8 @@ class DriftConfig(BaseModel):
     probe_tokens: int = Field(32, ge=1)
     """Length of each probe answer."""
     temperature: float = Field(0.0, ge=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    """Nucleus sampling for replies, probe answers and a simulated user (with temperature > 0)."""
     batch_size: int = Field(16, ge=1)
 
     _scorers = field_validator("scorers")(classmethod(lambda cls, v: check_scorers(v)))
@@ -62,15 +64,45 @@ class DriftConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> "DriftConfig":
-        if self.script is None:  # with a script its own families count too: checked when it is read
-            from personascope.conversations._families import load_families
-
-            builtin = load_families()
-            unknown = [f for f in self.families if f not in builtin]
-            if unknown:
-                raise ValueError(f"unknown conversation family {unknown[0]!r}: choose from {', '.join(builtin)}, "
-                                 "or add it in a families file (script)")
+        if self.script is None:  # a script may be relative to a study file: checked where it is known
+            problems = script_problems(self, None)
+            if problems:
+                raise ValueError("; ".join(f"{problem} (fix: {fix})" for problem, fix in problems))
         return self
+
+
+def script_problems(config: DriftConfig, script: str | None) -> list[tuple[str, str]]:
+    """(problem, fix) for each family `config` cannot run as asked from its families
+    (built in, plus `script`, a real path): unknown, too few conversations, or, with
+    scripted users, a conversation with fewer user turns than `turns`. Reads files
+    only, so a run fails here before any model loads."""
+    from personascope.conversations._families import BUILTIN, family_source, load_families
+
+    families = load_families(script)
+    out = []
+    for name in config.families:
+        if name not in families:
+            out.append((f"unknown conversation family {name!r}", f"choose from {', '.join(families)}, "
+                        "or add it in a families file (script)"))
+            continue
+        family, source = families[name], family_source(name, script)
+        where = "the built-in families.yaml" if source == BUILTIN else source
+        edit = ("copy the family into a families file (script) and add to it" if source == BUILTIN
+                else f"add to it in {source}")
+        if len(family.conversations) < config.conversations:
+            out.append((f"family {name!r} in {where} has {len(family.conversations)} scripted conversations "
+                        f"but conversations is {config.conversations}",
+                        f"lower conversations to {len(family.conversations)}, or {edit}"))
+        if config.user_model is None:  # a simulated user writes every turn after the first
+            for k, conv in enumerate(family.conversations[: config.conversations]):
+                if len(conv.turns) < config.turns:
+                    shortest = min(len(c.turns) for c in family.conversations[: config.conversations])
+                    out.append((f"conversation {k + 1} of family {name!r} in {where} has {len(conv.turns)} "
+                                f"scripted user turns but turns is {config.turns}",
+                                f"lower turns to {shortest}, {edit}, or let a simulated user write the later "
+                                "turns (user_model)"))
+                    break  # one line per family is enough to act on
+    return out
 
 
 @dataclass
@@ -141,14 +173,18 @@ class DriftResult:
 
 def result_tables(data: dict) -> list:
     """From a result's JSON: one table per measure (turns as rows, arms as columns,
-    conversations of all families pooled), then one table of drift slopes."""
+    conversations of all families pooled), then the drift slopes (a row per measure
+    and family, arms as columns, so many families make the table longer, not wider),
+    and a warning where an interval rests on one conversation."""
     from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     families = data["config"]["families"]
     family = ALL if len(families) > 1 else families[0]
     arms = list(data["arms"])
-    cell = lambda r: f"{r['mean']:.3g} [{r['low']:.3g}, {r['high']:.3g}]" if r else "—"  # noqa: E731
+    cell = lambda r: (f"{r['mean']:.3g} [{r['low']:.3g}, {r['high']:.3g}]" + ("*" if r.get("n", 2) < 2 else "")  # noqa: E731
+                      if r else "—")
     tables = []
     for measure in dict.fromkeys(r["measure"] for r in data["curves"]):
         table = Table(title=escape(measure), caption="mean [95% CI] over conversations")
@@ -160,16 +196,32 @@ def result_tables(data: dict) -> list:
             table.add_row(str(turn), *(cell(by.get((arm, turn))) for arm in arms))
         tables.append(table)
     table = Table(title="drift slope per turn [95% CI over conversations]")
-    table.add_column("measure")
-    for fam in [*families, *([ALL] if len(families) > 1 else [])]:
-        table.add_column(escape(fam), justify="right")
+    table.add_column("measure", overflow="fold")
+    table.add_column("family", overflow="fold")
+    for arm in arms:
+        table.add_column(escape(arm), justify="right")
     by = {(r["measure"], r["arm"], r["family"], r.get("vs")): r for r in data["slopes"]}
-    for measure in dict.fromkeys(r["measure"] for r in data["slopes"]):
-        for arm in arms:
-            name = measure if len(arms) == 1 else f"{measure} [{arm}]"
-            table.add_row(escape(name), *(cell(by.get((measure, arm, fam, None))) for fam in [*families, *([ALL] if len(families) > 1 else [])]))
+    rows_for = [*families, *([ALL] if len(families) > 1 else [])]
+    for k, measure in enumerate(dict.fromkeys(r["measure"] for r in data["slopes"])):
+        if k:
+            table.add_section()
+        for i, fam in enumerate(rows_for):
+            table.add_row(escape(measure) if i == 0 else "", escape(fam),
+                          *(cell(by.get((measure, arm, fam, None))) for arm in arms))
     tables.append(table)
+    single = single_conversation_families(data)
+    if single:
+        tables.append(Text(
+            f"* one conversation in {', '.join(single)}: its interval is a single point, not a confidence "
+            "interval (raise conversations, --conversations, for a real one)", style="yellow",
+        ))
     return tables
+
+
+def single_conversation_families(data: dict) -> list[str]:
+    """Families (or the pooled `all`) whose slopes rest on one conversation: their
+    bootstrap interval collapses to the point estimate."""
+    return list(dict.fromkeys(r["family"] for r in data["slopes"] if r.get("n", 2) < 2 and not r.get("vs")))
 
 
 def _scripts(config: DriftConfig):
@@ -224,8 +276,12 @@ def run_drift(
 
     fields = (config or DriftConfig()).model_dump()
     step = DriftStep(id="drift", type="drift", **fields, **({"arms": dict(arms)} if arms else {}))
+    base = Path(base_dir or Path.cwd())
+    problems = script_problems(step, str(base / step.script) if step.script else None)
+    if problems:  # before the model loads
+        raise PersonascopeError("; ".join(f"{p} (fix: {f})" for p, f in problems))
     model = get_model(model, cache=cache)
-    env = LocalEnv(seed=seed, cache=model.cache, progress_fn=progress, base_dir=Path(base_dir or Path.cwd()))
+    env = LocalEnv(seed=seed, cache=model.cache, progress_fn=progress, base_dir=base)
     return step.execute(model, env)
 
 

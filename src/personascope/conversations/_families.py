@@ -135,3 +135,13 @@ def get_family(name: str, file: str | None = None) -> Family:
     if name not in families:
         raise PersonascopeError(f"unknown conversation family {name!r}: choose from {', '.join(families)}")
     return families[name]
+
+
+@cache
+def _file_families(file: str) -> frozenset[str]:
+    return frozenset(_parse(Path(file).expanduser().read_text(encoding="utf-8"), str(file)))
+
+
+def family_source(name: str, file: str | None = None) -> str:
+    """The file family `name` comes from: `file` where it defines it, else the built-ins."""
+    return file if file is not None and name in _file_families(file) else BUILTIN

@@ -28,6 +28,24 @@ class DriftStep(Step, DriftConfig):
         script = str(env.resolve(self.script)) if self.script else None
         return DriftConfig(**{**self.model_dump(include=set(DriftConfig.model_fields)), "script": script})
 
+    def check_files(self, base_dir: Path):
+        """The families file and every family's scripts, at validation: a short script
+        fails here, before any model loads."""
+        from personascope.conversations._drift import script_problems
+
+        script = None
+        if self.script:
+            path = (base_dir / Path(self.script).expanduser())
+            if not path.is_file():
+                return [("script", f"no such families file {path}", "check the path; the layout is in docs/drift.md")]
+            script = str(path)
+        try:
+            problems = script_problems(self, script)
+        except PersonascopeError as exc:  # the file's own message already names its fix
+            problem, sep, fix = str(exc).rpartition(" (fix: ")
+            return [("script", problem, fix[:-1]) if sep else ("script", str(exc), "see docs/drift.md")]
+        return [("script" if script else "families", problem, fix) for problem, fix in problems]
+
     def input_files(self, ctx) -> list[Path]:
         script = [Path(self.protocol_config(ctx).script)] if self.script else []
         return script + [ctx.vector_path(name) for name in self.references() - ctx.step_ids()]
@@ -70,7 +88,7 @@ class DriftStep(Step, DriftConfig):
         if config.project:
             projections = parse_projections([env.resolve_spec(p) for p in config.project], model.n_layers(),
                                             labels=config.project)
-        sampling = dict(temperature=config.temperature, seed=seed if config.temperature > 0 else None,
+        sampling = dict(temperature=config.temperature, top_p=config.top_p, seed=seed if config.temperature > 0 else None,
                         batch_size=config.batch_size)
         reply_config = GenerateConfig(max_new_tokens=config.max_tokens, **sampling)
         probe_config = GenerateConfig(max_new_tokens=config.probe_tokens, **sampling)

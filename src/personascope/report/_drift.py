@@ -4,6 +4,7 @@ family with its per-turn numbers."""
 
 from collections.abc import Sequence
 
+from personascope.conversations._drift import single_conversation_families
 from personascope.report._default import browse_button
 from personascope.report._figures import COLORS, cached_figure, figure, finite, label, png
 from personascope.report._generate import arm_setup
@@ -16,10 +17,14 @@ ALL = "all"
 @cached_figure
 def drift_plot(measure: str, families: Sequence[str], arms: Sequence[str], rows: Sequence[dict]) -> Html:
     """Mean of `measure` per turn with its 95% CI band, one panel per family."""
+    # Many families wrap onto rows of four panels instead of shrinking into one row.
     n = len(families)
-    with figure(min(2.6 * n + 0.8, 13.0), 2.6, ncols=n, sharey=True, squeeze=False) as (fig, axes):
+    ncols, nrows = min(n, 4), -(-n // 4)
+    with figure(2.6 * ncols + 0.8, 2.6 * nrows, ncols=ncols, nrows=nrows, sharey=True, squeeze=False) as (fig, axes):
+        for ax in axes.flat[n:]:
+            ax.set_visible(False)
         for k, family in enumerate(families):
-            ax = axes[0][k]
+            ax = axes[k // ncols][k % ncols]
             for j, arm in enumerate(arms):
                 pts = sorted((r["turn"], finite(r["mean"]), finite(r["low"]), finite(r["high"]))
                              for r in rows if r["family"] == family and r["arm"] == arm)
@@ -32,22 +37,30 @@ def drift_plot(measure: str, families: Sequence[str], arms: Sequence[str], rows:
             ax.set_title(label(family))
             ax.set_xlabel("turn")
             ax.xaxis.get_major_locator().set_params(integer=True)
-        axes[0][0].set_ylabel(label(measure))
+        for row in axes:
+            row[0].set_ylabel(label(measure))
         if len(arms) > 1:
-            axes[0][-1].legend(frameon=False, fontsize=8)
+            axes[0][ncols - 1].legend(frameon=False, fontsize=8)
         return png(fig, f"{measure} per turn with 95% confidence bands, per family")
 
 
 def _slope_table(data: dict, arms: list[str], families: list[str]) -> Html:
+    """A row per measure and family, arms as columns (and each arm's difference from
+    the first): many families make the table longer, never wider."""
     by = {(r["measure"], r["arm"], r["family"], r.get("vs")): r for r in data["slopes"]}
-    cell = lambda r: join([fmt(r["mean"]), " ", tag("span", ci(r["low"], r["high"]), class_="ci")]) if r else "—"  # noqa: E731
+
+    def cell(r):
+        if not r:
+            return "—"
+        point = tag("span", " (1 conversation: no interval)", class_="muted") if r.get("n", 2) < 2 else ""
+        return join([fmt(r["mean"]), " ", tag("span", ci(r["low"], r["high"]), class_="ci"), point])
+
     rows = []
     for measure in dict.fromkeys(r["measure"] for r in data["slopes"]):
-        for arm in arms:
-            vs = by.get((measure, arm, families[-1], arms[0])) if arm != arms[0] else None
-            rows.append([measure, arm, *(cell(by.get((measure, arm, f, None))) for f in families),
-                         *([cell(vs)] if len(arms) > 1 else [])])
-    head = ["measure", "arm", *families, *([f"{families[-1]}: arm − {arms[0]}"] if len(arms) > 1 else [])]
+        for i, family in enumerate(families):
+            rows.append([measure if i == 0 else "", family, *(cell(by.get((measure, arm, family, None))) for arm in arms),
+                         *(cell(by.get((measure, arm, family, arms[0]))) for arm in arms[1:])])
+    head = ["measure", "family", *arms, *(f"{arm} − {arms[0]}" for arm in arms[1:])]
     return table(head, rows, numeric=range(2, len(head)))
 
 
@@ -97,6 +110,11 @@ def drift_section(view: StepView) -> Html:
             parts.append(drift_plot(measure, families, arms, rows))
         parts += [tag("h4", "Drift slope (change per turn; 95% bootstrap CI over conversations)"),
                   _slope_table(data, arms, families)]
+        single = single_conversation_families(data)
+        if single:
+            parts.append(tag("p", f"One conversation in {', '.join(single)}: a bootstrap interval over one "
+                                  "conversation is a single point, not a confidence interval; raise conversations "
+                                  "for a real one.", class_="note warn"))
         if data["crossings"]:
             parts += [tag("h4", "Threshold crossings"), _crossing_table(data)]
         first = arms[0]
