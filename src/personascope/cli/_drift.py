@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from personascope.cli._common import JSON_OUT, NEW_RUN, NO_CACHE, RUNS_DIR, build_config, print_run, quiet
+from personascope.cli._common import JSON_OUT, NEW_RUN, NO_CACHE, RUNS_DIR, WAIT_RUN, build_config, print_run, quiet
 
 app = typer.Typer(help="Persona drift over long conversations: per-turn projections and probes.", no_args_is_help=True)
 
@@ -48,6 +48,7 @@ def run_command(
     runs_dir: Path = RUNS_DIR,
     no_cache: bool = NO_CACHE,
     new: bool = NEW_RUN,
+    wait: bool = WAIT_RUN,
 ) -> None:
     """Converse turn by turn and print each measure's per-turn means and drift slopes.
 
@@ -69,5 +70,5 @@ def run_command(
     arms = arms_from_specs(steer=steer, cap=cap, compare=compare)
     fields["arms"] = arms
     step = build_config(DriftStep, id="drift", type="drift", **fields)
-    run, data = run_step(step, model, name="drift", seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
+    run, data = run_step(step, model, name="drift", seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new, wait=wait)
     print_run(run, data, result_tables, json_out)

@@ -29,14 +29,14 @@ def step_study(step: Step | dict[str, Any], models: "str | ModelConfig | dict[st
 
 def run_step(step: Step | dict[str, Any], models: "str | ModelConfig | dict[str, Any]" = "smollm2", *,
              name: str | None = None, seed: int = 0, runs_dir: str | Path | None = None, no_cache: bool = False,
-             new: bool = False, progress: bool = True):
+             new: bool = False, wait: bool = False, progress: bool = True):
     """Run `step` as a one-step study. Returns the `RunResult` and the recorded result
     of the first model (its `<result_name>-<alias>.json`, read back), or None when the
     step records none."""
     from personascope.study._runner import run_study
 
     study = step_study(step, models, name=name, seed=seed)
-    result = run_study(study, runs_dir=runs_dir, no_cache=no_cache, new=new, progress=progress)
+    result = run_study(study, runs_dir=runs_dir, no_cache=no_cache, new=new, wait=wait, progress=progress)
     only = study.steps[0]
     alias = study.step_models(only)[0]
     path = result.run_dir / "artifacts" / only.id / f"{type(only).result_name}-{alias}.json"
