@@ -107,10 +107,16 @@ def list_command(runs_dir: Path = _RUNS_DIR, as_json: bool = _JSON) -> None:
     table = _table(Column("run", no_wrap=True), "status", "created (UTC)", "time", "steps", "transcripts")
     for r in runs:
         table.add_row(
-            _text(r.run_id), _status(r.status, run=True), _text(_when(r.created)), _text(_duration(r.seconds)),
+            _text(r.run_id), _status(r.status), _text(_when(r.created)), _text(_duration(r.seconds)),
             _text(f"{r.steps_done}/{r.steps_total}"), _text("" if r.transcripts is None else r.transcripts),
         )
     console.print(table)
+    # Under the table, not in it: the longer label would wrap every column at 80.
+    stopped = [r.run_id for r in runs if r.status == "interrupted"]
+    if stopped:
+        console.print(_text(
+            f"interrupted (rerun to resume): {', '.join(stopped)}: its process stopped; run its config again "
+            "(personascope study run CONFIG) to pick it up where it stopped", "red"))
 
 
 def _metric_table(keys: list[dict], headers: list[str], rows: list[list], title: str = ""):
