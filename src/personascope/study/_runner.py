@@ -77,7 +77,10 @@ def _claim(runs_dir: Path, study: Study, cache: Cache, new: bool, wait: bool) ->
         fd = os.open(runs_dir, os.O_RDONLY)
         busy = None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:  # a filesystem without locks: the run's own lock still guards it
+                pass
             run_dir = None if new else _resumable(runs_dir, study)
             if run_dir is None:
                 run_dir = _new_run_dir(runs_dir, study.name)
