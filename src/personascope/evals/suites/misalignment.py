@@ -180,6 +180,8 @@ class MisalignmentSuite(Suite):
                 continue
             # A label judge: the share of answers given each label, among those it labelled.
             read = [r.scores.get(name) for r in labelled if isinstance(r.scores.get(name), str)]
+            stats.append(Stat(f"{name}: labelled", [float(isinstance(r.scores.get(name), str)) for r in labelled],
+                              note="answers the label judge gave one of its labels"))
             for value in sorted(set(read)):
                 stats.append(Stat(f"{name}: {value}", [float(v == value) for v in read],
                                   note=" ".join(filter(None, [note, f"{len(read)}/{len(labelled)} answers labelled"]))))
