@@ -179,7 +179,7 @@ def _assistant_axis(path: Path, eval_file: Path | None, name: str, *, bare: bool
     if any(negs) and not all(negs):
         raise PersonascopeError(f"{path}: some instructions have a 'neg' prompt and some do not "
                                 "(fix: a trait file gives every pair a neg, a role file none)")
-    questions, source = _axis_questions(data, path, eval_file)
+    questions, source = _axis_questions(data, path)
     described = _described(data.get("eval_prompt") if isinstance(data.get("eval_prompt"), str) else None)
     if all(negs):
         return _axis_trait(path, data, items, questions, source, eval_file, described, name)
@@ -191,7 +191,7 @@ def _model_free(text: str) -> str:
     return text.replace("{model_name}", "an AI model").strip()
 
 
-def _axis_questions(data: dict, path: Path, eval_file: Path | None) -> tuple[list[str] | None, str]:
+def _axis_questions(data: dict, path: Path) -> tuple[list[str] | None, str]:
     if isinstance(data.get("questions"), list) and data["questions"]:
         return _texts(data["questions"], path, "questions"), "the file"
     return None, ""
