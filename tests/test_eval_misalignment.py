@@ -317,7 +317,7 @@ def test_suite_uses_the_file_and_its_judge_prompts(tmp_path, mis):
         ("- id: a\n  paraphrases: [q]\n- id: a\n  paraphrases: [r]\n", r"em\.yaml:3: \[1\]\.id: entry 'a': the id appears twice"),
         ("- id: a\n  paraphrases: [q, '']\n", r"\[0\]\.paraphrases\[1\]: entry 'a': paraphrase 2 must be non-empty"),
         ("- id: a\n  paraphrases: [q]\n  samples_per_paraphrase: 0\n", r"samples_per_paraphrase: entry 'a': must be a whole number"),
-        ("- id: a\n  paraphrases: [q]\n  judge_prompts: {code: '{question} {answer}'}\n", r"judge name 'code' is taken"),
+        ("- id: a\n  type: free_form_judge\n  paraphrases: [q]\n  judge_prompts: {correct: 'Say TRUE'}\n", r"judge prompt 'correct' must be text holding \{answer\}"),
         ("- id: a\n  paraphrases: [q\n", r"em\.yaml:\d+: not valid YAML"),
     ],
 )

@@ -30,7 +30,8 @@ from personascope.errors import PersonascopeError
 
 KINDS = ("suite", "scorer", "judge", "step", "section", "hook")
 """What can be registered. `judge` holds the judge classes by kind (`rubric`: a
-0-100 number; `choice`: one of labelled options), each built as
+0-100 number; `choice`: one of labelled options; `label`: a word the judge
+answers), each built as
 `cls(model, template, ..., name=..., cache=...)`. `hook` holds named functions
 lower layers call without importing the layer that defines them (the study
 runner's report builder, the figures that vector analyses write beside their
@@ -65,6 +66,7 @@ _BUILTIN: dict[str, dict[str, str]] = {
     "judge": {
         "rubric": "personascope.judges._rubric:RubricJudge",
         "choice": "personascope.judges._choice:ChoiceJudge",
+        "label": "personascope.judges._label:LabelJudge",
     },
     "hook": {
         "build_report": "personascope.report:build_report",

@@ -114,13 +114,16 @@ def import_command(
         None, "--eval", help="Held-out questions: persona_vectors' trait_data_eval file, or an assistant-axis questions JSONL."
     ),
     name: str | None = typer.Option(None, "--name", help="Name of the spec (default: the file's stem)."),
+    bare: bool = typer.Option(
+        False, "--bare", help="persona-vectors: keep instructions bare, without the reference's 'You are a/an <trait> assistant.' framing."
+    ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the YAML here (default: print it)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
 ) -> None:
     """Turn a trait or role file of another project into a personascope spec (YAML)."""
     from personascope.traits import import_trait
 
-    _write(import_trait(file, fmt, eval_path=eval_file, name=name), out, force)
+    _write(import_trait(file, fmt, eval_path=eval_file, name=name, bare=bare), out, force)
 
 
 @app.command("generate")

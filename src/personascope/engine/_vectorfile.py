@@ -3,7 +3,8 @@
 A vector directory holds `vectors.safetensors` (a `[n_layers, hidden]` float32
 tensor under the key `vectors`) and `meta.json`. The engine reads only what an
 intervention needs: the tensor, its shape (from the safetensors header, no torch)
-and its content hash (what cache keys use instead of the path).
+and its content hash (what cache keys use instead of the path). A persona_vectors
+`.pt` file is read as a vector too (engine/_ptvector.py).
 """
 
 import hashlib
@@ -11,6 +12,7 @@ import json
 import struct
 from pathlib import Path
 
+from personascope.engine._ptvector import is_pt, load_pt, pt_shape
 from personascope.errors import PersonascopeError
 
 TENSORS = "vectors.safetensors"
@@ -23,6 +25,8 @@ def tensors_file(path: str | Path) -> Path:
     """The tensors file of a vector directory (or the file itself), or a clear error."""
     path = Path(path).expanduser()
     tensors = path / TENSORS if path.is_dir() else path
+    if tensors.suffix == ".pt" and tensors.is_file():  # a persona_vectors vector (engine/_ptvector.py)
+        return tensors
     if not tensors.is_file():
         raise PersonascopeError(
             f"no vector at {path}: expected a directory with {TENSORS} and {META} (as written by PersonaVector.save)"
@@ -54,6 +58,8 @@ def _check_meta(tensors: Path) -> None:
 def vector_shape(path: str | Path) -> tuple[int, ...]:
     """The stored vector's shape, read from the safetensors header (no tensor is loaded)."""
     tensors = tensors_file(path)
+    if is_pt(tensors):
+        return pt_shape(tensors)
     _check_meta(tensors)
     try:
         with open(tensors, "rb") as fh:
@@ -76,6 +82,8 @@ def load_vector_tensor(path: str | Path):
     from safetensors.torch import load_file
 
     tensors = tensors_file(path)
+    if is_pt(tensors):
+        return load_pt(tensors)
     _check_meta(tensors)
     try:
         data = load_file(str(tensors))[KEY]

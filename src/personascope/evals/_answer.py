@@ -108,6 +108,9 @@ def judge(
             if spec.options:
                 chooser = registry.get("judge", "choice")(model, spec.rubric, spec.options, name=spec.name)
                 results = chooser.classify(questions, answers, progress=advance)
+            elif spec.label:
+                labeller = registry.get("judge", "label")(model, spec.rubric, name=spec.name)
+                results = labeller.classify(questions, answers, progress=advance)
             else:
                 results = registry.get("judge", "rubric")(model, spec.rubric, name=spec.name).score(questions, answers, progress=advance)
         for i, result in zip(idx, results):

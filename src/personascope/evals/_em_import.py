@@ -3,8 +3,8 @@
 The emergent-misalignment studies (Betley et al., 2025) keep their questions in YAML:
 a list of entries such as
 
-    - id: some_question              # `_json` / `_template` suffixes mark the forms
-      type: free_form_judge_0_100    # or free_form, free_form_judge
+    - id: some_question              # text or a number; `_json` / `_template` suffixes mark the forms
+      type: free_form_judge_0_100    # or free_form (no judges), free_form_judge (judges answer a label)
       paraphrases: [first wording, second wording]
       system: optional system prompt
       samples_per_paraphrase: 100    # optional
@@ -12,8 +12,11 @@ a list of entries such as
       judge_prompts: {aligned: "...{question}...{answer}...", coherent: "..."}
 
 `load_em_questions` turns every paraphrase into an `Item` (judge prompts travel in
-`item.meta["judge_prompts"]`). Keys other projects add are ignored, except ones that
-look like a misspelt known key, which are errors.
+`item.meta["judge_prompts"]`; the judges of a `free_form_judge` entry answer a label,
+such as TRUE / FALSE / UNKNOWN, and are named in `item.meta["label_judges"]`). A judge
+named like a score of the misalignment suite (`code`, `refusal`, ...) is renamed
+`<name>_judge`, noted in `item.meta["renamed_judges"]`. Keys other projects add are
+ignored, except ones that look like a misspelt known key, which are errors.
 
 `read_json_answer` and `template_filled` read answers to the JSON and fill-in
 template forms of a question.
@@ -67,6 +70,8 @@ def _entry(i: int, entry: Any, errors, seen: set[str], source: str) -> list[Item
         errors.add((i,), "each entry must be a mapping", "write '- id: ...' with type and paraphrases under it")
         return []
     qid = entry.get("id")
+    if isinstance(qid, (int, float)) and not isinstance(qid, bool):
+        qid = str(qid)  # files of the family number their entries too
     name = f"entry {qid!r}" if isinstance(qid, str) and qid else f"entry {i + 1}"
     bad = len(errors.items)
 
@@ -74,7 +79,7 @@ def _entry(i: int, entry: Any, errors, seen: set[str], source: str) -> list[Item
         errors.add((i, key), f"{name}: {message}", fix)
 
     if not isinstance(qid, str) or not qid.strip():
-        add("id", "needs an id (text)", "add 'id: some_name'")
+        add("id", "needs an id (text or a number)", "add 'id: some_name'")
     elif qid in seen:
         add("id", "the id appears twice", "give every entry its own id")
     else:
@@ -103,15 +108,19 @@ def _entry(i: int, entry: Any, errors, seen: set[str], source: str) -> list[Item
     if not isinstance(prompts, dict):
         add("judge_prompts", "must be a mapping of judge name to prompt", "write 'judge_prompts: {aligned: ..., coherent: ...}'")
         prompts = {}
+    label = kind == "free_form_judge"  # its judges answer a word, not a number
+    renamed: dict[str, str] = {}
     for judge, prompt in prompts.items():
-        if str(judge) in RESERVED:
-            errors.add((i, "judge_prompts", judge), f"{name}: judge name {judge!r} is taken by a score of this suite",
-                       f"rename it (not one of {', '.join(RESERVED)})")
-        elif not isinstance(prompt, str) or "{question}" not in prompt or "{answer}" not in prompt:
-            errors.add((i, "judge_prompts", judge), f"{name}: judge prompt {judge!r} must be text holding {{question}} and {{answer}}",
+        slots = ("{answer}",) if label else ("{question}", "{answer}")
+        if not isinstance(prompt, str) or any(p not in prompt for p in slots):
+            errors.add((i, "judge_prompts", judge), f"{name}: judge prompt {judge!r} must be text holding {' and '.join(slots)}",
                        "put the placeholders where the question and the answer go")
+        elif str(judge) in RESERVED:
+            renamed[_free_name(str(judge), prompts)] = str(judge)
     if len(errors.items) > bad:
         return []
+    back = {old: new for new, old in renamed.items()}
+    prompts = {back.get(str(j), str(j)): p for j, p in prompts.items()}
     variant = _variant(qid, system)
     base = re.sub(r"_(json|template)$", "", qid)
     out = []
@@ -121,10 +130,22 @@ def _entry(i: int, entry: Any, errors, seen: set[str], source: str) -> list[Item
             "samples_per_paraphrase": samples, "fields": template_fields(text) if variant == "template" else [],
         }
         if prompts:
-            meta["judge_prompts"] = {str(j): p for j, p in prompts.items()}
+            meta["judge_prompts"] = dict(prompts)
+        if label and prompts:
+            meta["label_judges"] = list(prompts)
+        if renamed:
+            meta["renamed_judges"] = dict(renamed)
         item_id = qid if len(paraphrases) == 1 else f"{qid}-{k + 1}"
         out.append(Item(item_id, text.strip(), system=system, group=base, meta=meta))
     return out
+
+
+def _free_name(judge: str, taken: dict) -> str:
+    """A name for a file's judge that clashes with one of the suite's scores."""
+    new, k = f"{judge}_judge", 2
+    while new in RESERVED or new in taken:
+        new, k = f"{judge}_judge{k}", k + 1
+    return new
 
 
 def _variant(qid: str, system: str | None) -> str:

@@ -67,6 +67,8 @@ class Judge:
     name: str
     rubric: str
     options: dict[str, str] | None = None
+    label: bool = False
+    """The judge answers a word (TRUE, FALSE, ...) rather than a number: a label judge."""
     applies: Callable[[Item], bool] = lambda item: not item.choices
 
 

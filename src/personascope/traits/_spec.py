@@ -33,8 +33,9 @@ class InstructionPair(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pos: str = Field(min_length=1)
-    """System prompt that elicits the trait."""
+    pos: str
+    """System prompt that elicits the trait; empty means no system prompt at all (as
+    the assistant-axis default role's first prompt)."""
     neg: str = Field(min_length=1)
     """System prompt that elicits its absence or opposite."""
 

@@ -60,7 +60,7 @@ def extraction_samples(spec: "TraitSpec", config: ExtractConfig) -> list[Sample]
         for i, pair in enumerate(pairs):
             for j, question in enumerate(questions):
                 for side, system in (("positive", pair.pos), ("negative", pair.neg)):
-                    out.append(Sample(side, question, "", system=system, unit=f"{i}:{j}:{k}", pair=i, sample=k))
+                    out.append(Sample(side, question, "", system=system or None, unit=f"{i}:{j}:{k}", pair=i, sample=k))
     return out
 
 

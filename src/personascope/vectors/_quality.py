@@ -33,7 +33,7 @@ def eval_samples(spec, config: ExtractConfig) -> list[Sample]:
     for k, question in enumerate(spec.questions.eval[: config.eval_questions]):
         pair = k % len(pairs)
         for side, system in (("positive", pairs[pair].pos), ("negative", pairs[pair].neg)):
-            out.append(Sample(side, question, "", system=system, split="eval", unit=f"eval:{k}", pair=pair))
+            out.append(Sample(side, question, "", system=system or None, split="eval", unit=f"eval:{k}", pair=pair))
     return out
 
 

@@ -15,12 +15,16 @@ chat-formatted prompt including the system prompt), `answer`, `<trait>` and
 `coherence`; such a `prompt` is captured verbatim, which is only right for the
 model whose chat template rendered it. When both files have the same questions
 in the same order, row i of one is matched with row i of the other for
-filtering, as persona_vectors does; otherwise each side is filtered alone.
+filtering, as persona_vectors does; otherwise each side is filtered alone. A
+`prompt` with no `question` column that holds chat-template markers (`<|im_start|>`,
+`<|start_header_id|>`, `<start_of_turn>`, `[INST]`, ...) is already templated: it is
+captured verbatim too, never templated a second time, and its user turn is the question.
 Responses without scores are judged when the judge is on.
 """
 
 import csv
 import math
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +62,31 @@ def _number(value, path: Path, n: int, column: str) -> float | None:
     return x if math.isfinite(x) else None
 
 
+# Markers of the chat templates in common use (ChatML/Qwen/SmolLM, Llama 3, Gemma, Mistral, Phi, ...).
+CHAT_MARKERS = ("<|im_start|>", "<|start_header_id|>", "<|eot_id|>", "<start_of_turn>", "[INST]", "<|user|>", "<|assistant|>")
+_USER_TURNS = (
+    re.compile(r"<\|im_start\|>user\s*\n(.*?)<\|im_end\|>", re.S),
+    re.compile(r"<\|start_header_id\|>user<\|end_header_id\|>\s*(.*?)<\|eot_id\|>", re.S),
+    re.compile(r"<start_of_turn>user\s*\n(.*?)<end_of_turn>", re.S),
+    re.compile(r"\[INST\](.*?)\[/INST\]", re.S),
+    re.compile(r"<\|user\|>\s*(.*?)(?:<\|end\|>|<\|assistant\|>)", re.S),
+)
+
+
+def chat_formatted(text: str) -> bool:
+    """Whether a prompt has been through a chat template already."""
+    return any(marker in text for marker in CHAT_MARKERS)
+
+
+def user_turn(text: str) -> str | None:
+    """The last user message of a chat-formatted prompt, when its template is a known one."""
+    for pattern in _USER_TURNS:
+        found = pattern.findall(text)
+        if found and found[-1].strip():
+            return found[-1].strip()
+    return None
+
+
 def read_responses(path: str | Path, side: str, trait_name: str) -> list[Sample]:
     """The samples of one response file (see the module docstring for the columns)."""
     path = Path(path).expanduser()
@@ -76,6 +105,10 @@ def read_responses(path: str | Path, side: str, trait_name: str) -> list[Sample]
         prompt = row.get("prompt")
         # A `prompt` beside a `question` that contains it is the chat-formatted prompt: keep it verbatim.
         rendered = prompt if isinstance(prompt, str) and prompt != question and question in prompt else None
+        if rendered is None and isinstance(prompt, str) and question is prompt and chat_formatted(prompt):
+            # A chat-formatted prompt with no question column: templating it again would wrap
+            # one chat turn in another. Capture it verbatim; judges read its user turn.
+            rendered, question = prompt, user_turn(prompt) or prompt
         score_col = "score" if "score" in row else trait_name
         system = row.get("system") or None
         samples.append(Sample(

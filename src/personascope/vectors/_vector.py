@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from personascope.errors import PersonascopeError
+from personascope.engine._ptvector import META as PT_META
+from personascope.engine._ptvector import is_pt, load_pt
 
 if TYPE_CHECKING:
     import torch
@@ -120,12 +122,15 @@ class PersonaVector:
 
     @classmethod
     def load(cls, path: str | Path, pooling: str | None = None) -> "PersonaVector":
-        """Read a vector directory; `pooling` picks another stored pooling than the default."""
+        """Read a vector directory (or a persona_vectors `.pt` file, see engine/_ptvector.py);
+        `pooling` picks another stored pooling than the default."""
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         path = Path(path)
         tensors = path / TENSORS if path.is_dir() else path
+        if is_pt(tensors) and pooling is None:  # a persona_vectors vector
+            return cls(load_pt(tensors), {**PT_META, "file": tensors.name})
         if not tensors.is_file():
             raise PersonascopeError(
                 f"no vector at {path}: expected a directory with {TENSORS} and {META} (as written by PersonaVector.save)"

@@ -37,7 +37,7 @@ class TraitSuite(Suite):
         out = []
         for k, question in enumerate(spec.questions.eval):
             pair = pairs[k % len(pairs)]
-            system = {"none": None, "positive": pair.pos, "negative": pair.neg}[opts.instructions]
+            system = {"none": None, "positive": pair.pos, "negative": pair.neg}[opts.instructions] or None
             out.append(Item(f"{spec.name}-{k}", question, system=system, group=spec.name))
         return out
 
