@@ -141,12 +141,15 @@ def result_table(data: dict[str, Any], *, title: str | None = None):
         cells += [_cell(est[a][name]) if name in est[a] else "" for a in arms]
         cells += [_cell(diffs[a][name], sign=True) if name in diffs[a] else "" for a in arms[1:]]
         table.add_row(*cells)
-    warned = [f"warning ({arm}): {w}" for arm, ws in (data.get("warnings") or {}).items() for w in ws]
-    if warned:
-        table.caption = escape("\n".join(warned))
-        table.caption_style = "yellow"
-        table.caption_justify = "left"
     return table
+
+
+def result_warnings(data: dict[str, Any]) -> list:
+    """The suite's warnings of an `EvalResult.to_json()` dict, as rich texts to print below its table."""
+    from rich.text import Text
+
+    # Text, not markup: warnings quote file and arm names.
+    return [Text(f"warning ({arm}): {w}", style="yellow") for arm, ws in (data.get("warnings") or {}).items() for w in ws]
 
 
 def _cell(row: dict[str, Any], sign: bool = False) -> str:
