@@ -5,6 +5,10 @@ Each JSONL line holds a `question` (or only a `statement`) and the answer a mode
 with the persona would give (`answer_matching_behavior`, " Yes" or " No"). Nothing
 ships: users bring the files (`-T path=persona/` or one file). An independent
 instrument to hold persona vectors and finetuning effects against (agenda P1.6, P4.1).
+Two formats: `chat` (a chat turn, the reply's first token) and `lm-eval`
+(lm-evaluation-harness's persona task: raw question, continuation log-likelihoods).
+Every result says how one-sided the answers are, and warns when one answer wins
+whatever the item says.
 """
 
 import math
