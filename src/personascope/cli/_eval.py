@@ -46,7 +46,7 @@ def eval_command(
 
     Writes a run directory (transcripts, scores, report.html) like `study run`."""
     from personascope.evals import EvalStep
-    from personascope.evals._result import result_table
+    from personascope.evals._result import result_table, result_warnings
     from personascope.protocol import arms_from_specs
     from personascope.study import run_step
 
@@ -59,4 +59,4 @@ def eval_command(
     fields["arms"] = arms
     step = build_config(EvalStep, **fields)
     run, data = run_step(step, model, name=f"eval-{suite}", seed=seed, runs_dir=runs_dir, no_cache=no_cache, new=new)
-    print_run(run, data, lambda d: [result_table(d)], json_out)
+    print_run(run, data, lambda d: [result_table(d), *result_warnings(d)], json_out)

@@ -141,6 +141,32 @@ class Engine:
         batch_size = batch_size or self.forward_batch_size
         return _forward.score(self, self.encode_prompts(prompts, system), self.encode_text(continuations), batch_size)
 
+    def loglikelihood(
+        self, contexts: Sequence[str], continuations: Sequence[str], *, batch_size: int | None = None
+    ) -> list[Scored]:
+        """Log-probability of each token of each continuation after a *raw* text
+        context (no chat template), tokenized as lm-evaluation-harness does for
+        causal models: trailing spaces of the context move to the continuation, the
+        whole text and the context are encoded with the tokenizer's own special
+        tokens, and the continuation is the whole encoding past the context's tokens.
+        What base-model benchmarks score; contexts must not be empty."""
+        if len(contexts) != len(continuations):
+            raise ValueError("loglikelihood needs one continuation per context")
+        ctx_ids, cont_ids = [], []
+        for context, continuation in zip(contexts, continuations):
+            if not context:
+                raise ValueError("loglikelihood needs a non-empty context")
+            stripped = context.rstrip()
+            context, continuation = stripped, context[len(stripped):] + continuation
+            # A context that already starts with the BOS text gets no second one (as the harness does).
+            bos = getattr(self.tokenizer, "bos_token", None)
+            special = {"add_special_tokens": False} if bos and context.startswith(bos) else {}
+            whole = self.tokenizer.encode(context + continuation, **special)
+            head = self.tokenizer.encode(context, **special)
+            ctx_ids.append(head)
+            cont_ids.append(whole[len(head):])
+        return _forward.score(self, ctx_ids, cont_ids, batch_size or self.forward_batch_size)
+
     def top_logprobs(
         self, prompts: Sequence[Prompt], k: int = 20, *, system: str | None = None, batch_size: int | None = None
     ) -> list[list[tuple[str, float]]]:

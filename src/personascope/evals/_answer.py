@@ -58,10 +58,16 @@ def answer(model: Model, items: list[Item], arm: Arm, config, show: Progress, la
             gens = model.generate([prompt_messages(items[i], arm, prefix) for i in idx], cfg, interventions=specs, progress=advance)
         for i, g in zip(idx, gens):
             out[i] = Response(g.text)
+    # Raw-text items: continuation log-likelihoods, no chat template.
+    raw = [i for i, item in enumerate(items) if item.continuations]
+    if raw:
+        with show(f"{label}: scoring continuations", len(raw)) as advance:
+            for i, r in zip(raw, _continuations(model, [items[i] for i in raw], arm, prefix, specs, advance)):
+                out[i] = r
     # Choice items, grouped by their label set.
     by_labels: dict[tuple[str, ...], list[int]] = {}
     for i, item in enumerate(items):
-        if item.choices:
+        if item.choices and not item.continuations:
             by_labels.setdefault(tuple(item.choices), []).append(i)
     for labels, idx in by_labels.items():
         prompts = [prompt_messages(items[i], arm, prefix) for i in idx]
@@ -70,6 +76,36 @@ def answer(model: Model, items: list[Item], arm: Arm, config, show: Progress, la
         for i, r in zip(idx, responses):
             out[i] = r
     return out  # type: ignore[return-value]
+
+
+def _continuations(model: Model, items: list[Item], arm: Arm, prefix, specs, advance) -> list[Response]:
+    """Each item's choices as the log-likelihoods of its continuations after its raw
+    text; probabilities are their softmax over the item's choices."""
+    if not isinstance(items[0].input, str) or any(not isinstance(i.input, str) for i in items):
+        raise PersonascopeError("items with continuations need a text input, not a conversation")
+    if arm.system is not None or prefix or any(i.system is not None for i in items):
+        raise PersonascopeError(
+            "these items are raw text scored without a chat template: a system prompt or prefix has no place in "
+            "them (fix: drop --system/system/prefix, or ask the items in chat form)"
+        )
+    if not model.white_box:
+        raise PersonascopeError(
+            f"{model.name} is a black-box model: scoring raw continuations needs log-likelihoods, which only "
+            "white-box models give (fix: use smollm2 or hf/<path>, or ask the items in chat form)"
+        )
+    contexts = [i.input for i in items for _ in i.continuations]
+    conts = [c for i in items for c in i.continuations]
+    scored = iter(model.loglikelihood(contexts, conts, interventions=specs))
+    out = []
+    for item in items:
+        lls = [next(scored).total for _ in item.continuations]
+        top = max(lls)
+        weights = [math.exp(lp - top) for lp in lls]
+        probs = {lab: w / sum(weights) for lab, w in zip(item.choices, weights)}
+        # The text is the winning continuation; a tie goes to the first, as numpy's argmax does.
+        out.append(Response(item.continuations[lls.index(top)], probs, method="loglikelihood"))
+        advance(1)
+    return out
 
 
 def _choose(model: Model, prompts, labels: tuple[str, ...], specs, advance) -> list[Response]:

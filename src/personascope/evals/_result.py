@@ -20,6 +20,8 @@ class EvalResult:
     arms: dict[str, dict] = field(default_factory=dict)
     judge_model: str = ""
     seed: int = 0
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+    """Per arm: why its statistics should not be read at face value (the suite's `warnings`)."""
 
     def estimates(self, arm: str) -> list[tuple[Stat, Estimate]]:
         """Each statistic of `arm` with its mean and 95% bootstrap CI."""
@@ -59,6 +61,7 @@ class EvalResult:
                 ]
                 for arm in arms
             },
+            "warnings": {arm: list(w) for arm, w in self.warnings.items() if w},
             "differences": {
                 arm: [{"name": n, "value": e.value, "ci_low": e.low, "ci_high": e.high, "n": e.n} for n, e in self.differences(arm, arms[0])]
                 for arm in arms[1:]
@@ -139,6 +142,14 @@ def result_table(data: dict[str, Any], *, title: str | None = None):
         cells += [_cell(diffs[a][name], sign=True) if name in diffs[a] else "" for a in arms[1:]]
         table.add_row(*cells)
     return table
+
+
+def result_warnings(data: dict[str, Any]) -> list:
+    """The suite's warnings of an `EvalResult.to_json()` dict, as rich texts to print below its table."""
+    from rich.text import Text
+
+    # Text, not markup: warnings quote file and arm names.
+    return [Text(f"warning ({arm}): {w}", style="yellow") for arm, ws in (data.get("warnings") or {}).items() for w in ws]
 
 
 def _cell(row: dict[str, Any], sign: bool = False) -> str:

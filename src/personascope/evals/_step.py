@@ -171,6 +171,7 @@ class EvalStep(Step):
         return EvalResult(
             suite=suite.name, model=model.name, options=opts.model_dump(mode="json"), rows=rows_by_arm, stats=stats,
             arms={k: v.model_dump() for k, v in arms.items()}, judge_model=ruler.name, seed=env.seed,
+            warnings={arm: suite.warnings(rows, opts) for arm, rows in rows_by_arm.items()},
         )
 
 

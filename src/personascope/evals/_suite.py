@@ -27,6 +27,10 @@ class Item:
     choices: tuple[str, ...] = ()
     """When set, the answer is read as a distribution over these single-token
     labels (next-token probabilities) instead of being generated."""
+    continuations: tuple[str, ...] = ()
+    """When set (one per choice), `input` is a raw text context, no chat template,
+    and each choice is read as the log-likelihood of its continuation after it
+    (as lm-evaluation-harness scores multiple choice); white-box models only."""
     system: str | None = None
     """An item's own system prompt; an arm's system prompt replaces it."""
     group: str = ""
@@ -154,6 +158,11 @@ class Suite:
     def summarize(self, rows: list[Row], opts: SuiteOptions) -> list[Stat]:
         """Default: the mean of every numeric score."""
         return numeric_means(rows)
+
+    def warnings(self, rows: list[Row], opts: SuiteOptions) -> list[str]:
+        """Sentences that say the statistics of these rows (one arm) should not be
+        read at face value; shown with the result table, in its JSON and the report."""
+        return []
 
 
 def numeric_means(rows: list[Row], *, headline: tuple[str, ...] = (), always: tuple[str, ...] = ()) -> list[Stat]:

@@ -56,6 +56,9 @@ def _messages(item: Item, system: str | None) -> list:
 def _answer(suite: Suite, items: list[Item]):
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         item = items[state.metadata["index"]]
+        if item.continuations:
+            state.metadata["loglikelihoods"] = await _loglikelihoods(item)
+            return state
         if item.choices:
             return await generate(state, max_tokens=CHOICE_TOKENS, temperature=0.0, logprobs=True, top_logprobs=20)
         return await generate(state, max_tokens=item.max_tokens or suite.max_tokens)
@@ -100,9 +103,31 @@ def _suite_scorer(suite: Suite, opts, items: list[Item], judge_model: str | None
     return score
 
 
+async def _loglikelihoods(item: Item) -> list[float]:
+    """Each continuation's total log-likelihood after the item's raw text, from a
+    provider that offers them (`personascope/<model>`); Inspect's chat providers do not."""
+    from personascope.errors import PersonascopeError
+
+    model = get_model()
+    score = getattr(model.api, "loglikelihood", None)
+    if score is None:
+        raise PersonascopeError(
+            f"{model.name} gives no log-likelihoods of raw text, which these items need (format lm-eval): run them on "
+            "a white-box model, --model personascope/smollm2 or personascope/hf/<path>, or use format chat"
+        )
+    scored = await score([item.input] * len(item.continuations), list(item.continuations))
+    return [sum(s.logprobs) for s in scored]
+
+
 def _response(item: Item, state: TaskState) -> Response:
     from personascope.judges._choice import choice_from_top, parse_choice
 
+    lls = state.metadata.get("loglikelihoods")
+    if item.continuations and lls:
+        top = max(lls)
+        weights = [math.exp(v - top) for v in lls]
+        probs = {k: w / sum(weights) for k, w in zip(item.choices, weights)}
+        return Response(item.continuations[lls.index(top)], probs, method="loglikelihood")
     text = state.output.completion if state.output else ""
     if not item.choices:
         return Response(text)

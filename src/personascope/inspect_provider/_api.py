@@ -243,6 +243,22 @@ class PersonascopeAPI(ModelAPI):
         response = {"text": result.generation.text, "finish_reason": result.generation.finish_reason}
         return output, ModelCall.create(request, response, time=result.time)
 
+    async def loglikelihood(self, contexts: list[str], continuations: list[str]):
+        """Per-token log-probabilities (`Scored`) of each continuation after a raw
+        text context, under this model's interventions (what lm-eval-style
+        multiple-choice items need; Inspect's own API has no such call)."""
+        import anyio
+
+        return await anyio.to_thread.run_sync(self._loglikelihood, contexts, continuations)
+
+    def _loglikelihood(self, contexts: list[str], continuations: list[str]):
+        from contextlib import nullcontext
+
+        with engine_lock(self.engine):
+            hooks = self.engine.intervene(*self.setup.interventions) if self.setup.interventions else nullcontext()
+            with hooks:
+                return self.engine.loglikelihood(contexts, continuations)
+
     async def tokenize(self, text: str) -> list[int]:
         import anyio
 

@@ -147,6 +147,36 @@ class Model(Handle):
         raw = self._cached("score", keys, compute, self._chunk(8), progress)
         return [Scored(**json.loads(r)) for r in raw]
 
+    def loglikelihood(
+        self,
+        contexts: Sequence[str],
+        continuations: Sequence[str],
+        *,
+        interventions: Interventions = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Scored]:
+        """Per-token log-probabilities of each continuation after a raw text context
+        (no chat template; tokenized as lm-evaluation-harness does, see
+        `Engine.loglikelihood`), under `interventions`. White-box models only."""
+        if not self.white_box:
+            raise PersonascopeError(
+                f"{self.name} is a black-box model: log-likelihoods of raw text need smollm2 or hf/<path>"
+            )
+        interventions = InterventionSpec.from_pairs(interventions)
+        ivs = interventions.keys()
+        keys = [
+            cache_key(op="loglikelihood", model=self.fingerprint(), context=x, continuation=c, interventions=ivs)
+            for x, c in zip(contexts, continuations, strict=True)
+        ]
+
+        def compute(idx: list[int]) -> list[bytes]:
+            with self._intervening(interventions):
+                out = self.engine.loglikelihood([contexts[i] for i in idx], [continuations[i] for i in idx])
+            return [json.dumps(asdict(s)).encode() for s in out]
+
+        raw = self._cached("loglikelihood", keys, compute, self._chunk(8), progress)
+        return [Scored(**json.loads(r)) for r in raw]
+
     def _intervening(self, interventions: InterventionSpec):
         """A context with `interventions` installed on the engine (none: a no-op)."""
         import contextlib

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from personascope.report._default import browse_button
 from personascope.report._figures import COLORS, _ci_err, cached_figure, figure, finite, label, png
 from personascope.report._generate import arm_setup, side_by_side
-from personascope.report._html import Html, ci, fmt, join, table, tag
+from personascope.report._html import Html, ci, fmt, join, note, table, tag
 from personascope.report._registry import StepView, section
 
 
@@ -69,6 +69,11 @@ def eval_section(view: StepView) -> Html:
             f" · limit {fmt(view.config['limit'])}" if view.config.get("limit") else "", class_="muted"),
         table(["arm", "setup"], [[a, arm_setup(setups.get(a, {}))] for a in arms]),
     ]
+    # The suite's own warnings (e.g. a model that gives one answer whatever the item says), from the result JSON.
+    for data in view.json_artifacts():
+        for arm, warnings in (data.get("warnings") or {}).items():
+            for text in warnings:
+                parts.append(note(tag("strong", f"Warning ({data.get('model', '?')}, {arm}): "), str(text), kind="warn"))
     for model in models:
         if len(models) > 1:
             parts.append(tag("h4", f"Model {model}"))
