@@ -1,5 +1,6 @@
 """Running a study: pick or resume a run directory, run the steps, write the report."""
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -7,12 +8,15 @@ from pathlib import Path
 
 from personascope._runsdir import default_runs_dir
 from personascope.errors import PersonascopeError
-from personascope.store import STORE_NAME, Cache, RunStore
+from personascope.store import STORE_NAME, Cache, RunStore, storage_error
 from personascope.models import Model
 from personascope.study import _stepcache as stepcache
 from personascope.study._config import Study, load_study
 from personascope.study._context import StepContext
 from personascope.study._manifest import git_state, now, read_manifest, versions, write_manifest
+
+
+RUNS_FIXES = "pass --runs-dir <a writable folder> or set PERSONASCOPE_RUNS"
 
 
 @dataclass
@@ -103,15 +107,18 @@ def run_study(
     runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     cache = cache if cache is not None else Cache(enabled=not no_cache)
     run_dir = None if new else _resumable(runs_dir, study)
-    if run_dir is not None:
-        manifest = read_manifest(run_dir)
-        manifest["status"] = "running"
-        manifest["resumed"] = manifest.get("resumed", 0) + 1
-    else:
-        run_dir = _new_run_dir(runs_dir, study.name)
-        manifest = _new_manifest(study, run_dir, cache)
-    write_manifest(run_dir, manifest)
-    store = RunStore(run_dir / STORE_NAME, create=True)
+    try:
+        if run_dir is not None:
+            manifest = read_manifest(run_dir)
+            manifest["status"] = "running"
+            manifest["resumed"] = manifest.get("resumed", 0) + 1
+        else:
+            run_dir = _new_run_dir(runs_dir, study.name)
+            manifest = _new_manifest(study, run_dir, cache)
+        write_manifest(run_dir, manifest)
+        store = RunStore(run_dir / STORE_NAME, create=True)
+    except (OSError, sqlite3.Error) as exc:
+        raise storage_error(run_dir or runs_dir, exc, RUNS_FIXES) from None
     pool: dict[str, Model] = {}
     started = time.perf_counter()
     status = "failed"
