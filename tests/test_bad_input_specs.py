@@ -75,7 +75,7 @@ CASES = [
     (gen("--steer", "v@12:2"), {"v": vec(meta="{model: smollm2"), **PROMPTS}, "is not valid JSON"),
     (gen("--steer", "v@12:2"), {"v": vec(meta="[1, 2]"), **PROMPTS}, "is not a JSON object"),
     (gen("--steer", "v@12:2"), {"v": vec(meta={"model": "hf/some/other"}), **PROMPTS}, "--allow-other-model"),
-    (gen("--steer", "v@12:2"), {"v": vec(meta={"pooling": "response_mean"}), **PROMPTS}, "names no model"),
+    (gen("--steer", "v@12:2"), {"v": vec(meta={"model": 7}), **PROMPTS}, "is not a model name"),
     (gen("--steer", "v@12:2"), {"v": vec(meta={"model": "smollm2", "schema_version": "1"}), **PROMPTS}, "is not an integer"),
     (gen("--steer", "v@12:2"), {"v": vec(meta={"model": "smollm2", "schema_version": 99}), **PROMPTS}, "upgrade personascope"),
     (gen("--steer", "nowhere@12:2"), PROMPTS, "no vector at nowhere"),

@@ -70,10 +70,12 @@ def check_vector_model(path: str | Path, model: str, weights: str | None = None,
     if allow_other_model:
         return
     source = meta.get("model")
+    if source is None:  # a hand-made vector (PersonaVector.save without a model): nothing to compare
+        return
     if not isinstance(source, str) or not source:
         raise PersonascopeError(
-            f"{tensors_file(path).parent / META} names no model: add \"model\": \"{model}\" if it came from {model}, "
-            "or pass --allow-other-model (allow_other_model: true in a study) to apply it anyway"
+            f"{tensors_file(path).parent / META}: model {source!r} is not a model name: "
+            f'write "model": "{model}" if it came from {model}, or re-create the vector'
         )
     same_weights = weights is not None and meta.get("weights_hash") == weights
     if source.removeprefix("personascope/") != model.removeprefix("personascope/") and not same_weights:
