@@ -1,6 +1,6 @@
 import typer
 
-from personascope.cli._common import console, model_text, quiet
+from personascope.cli._common import ALLOW_OTHER_MODEL, check_specs, console, model_text, quiet
 
 
 def chat_command(
@@ -9,6 +9,7 @@ def chat_command(
     steer: list[str] = typer.Option([], help="VECTOR@LAYERS:COEF (repeatable)."),
     ablate: list[str] = typer.Option([], help="VECTOR@LAYERS (repeatable)."),
     cap: list[str] = typer.Option([], help="VECTOR@LAYERS:MIN:MAX (repeatable)."),
+    allow_other_model: bool = ALLOW_OTHER_MODEL,
     max_tokens: int = typer.Option(256),
     temperature: float = typer.Option(0.7),
     seed: int | None = typer.Option(None),
@@ -17,10 +18,11 @@ def chat_command(
     from personascope.engine import GenerateConfig
     from personascope.models import generate, prepare
 
+    check_specs(steer, ablate, cap)
     quiet()
     config = GenerateConfig(max_new_tokens=max_tokens, temperature=temperature, seed=seed)
     # Fail on bad specs or names before the first turn, not after it.
-    prepare(model, steer, ablate, cap)
+    prepare(model, steer, ablate, cap, allow_other_model=allow_other_model)
     history: list[dict] = []
     console.print(f"[dim]chatting with {model}; /reset clears, /exit leaves[/dim]")
     while True:
@@ -37,7 +39,8 @@ def chat_command(
         if not user.strip():
             continue
         history.append({"role": "user", "content": user})
-        reply = generate(model, [history], config, system=system, steer=steer, ablate=ablate, cap=cap)[0].text
+        reply = generate(model, [history], config, system=system, steer=steer, ablate=ablate, cap=cap,
+                         allow_other_model=allow_other_model)[0].text
         history.append({"role": "assistant", "content": reply})
         console.print("[bold green]model>[/bold green] ", end="")
         console.print(model_text(reply))

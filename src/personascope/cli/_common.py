@@ -68,3 +68,14 @@ RUNS_DIR = typer.Option(None, "--runs-dir", help="Where the run goes (default: $
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the call cache.")
 NEW_RUN = typer.Option(False, "--new", help="Start a new run even if an unfinished one exists.")
 WAIT_RUN = typer.Option(False, "--wait", help="If another process is running this run, wait for it, then resume or reuse it.")
+ALLOW_OTHER_MODEL = typer.Option(
+    False, "--allow-other-model",
+    help="Apply vectors whose meta.json names another model than --model (by default an error).",
+)
+
+
+def check_specs(steer=(), ablate=(), cap=()) -> None:
+    """Parse `--steer/--ablate/--cap` first: a typo is reported at once, not after a model load."""
+    from personascope.engine import InterventionSpec
+
+    InterventionSpec.parse(steer, ablate, cap)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from personascope.cli._common import quiet
+from personascope.cli._common import ALLOW_OTHER_MODEL, check_specs, quiet
 
 
 def generate_command(
@@ -17,6 +17,7 @@ def generate_command(
     steer: list[str] = typer.Option([], help="VECTOR@LAYERS:COEF (repeatable)."),
     ablate: list[str] = typer.Option([], help="VECTOR@LAYERS (repeatable)."),
     cap: list[str] = typer.Option([], help="VECTOR@LAYERS:MIN:MAX (repeatable)."),
+    allow_other_model: bool = ALLOW_OTHER_MODEL,
     max_tokens: int = typer.Option(128, help="Max new tokens per response."),
     temperature: float = typer.Option(0.0, help="0 = greedy."),
     top_p: float = typer.Option(1.0),
@@ -28,12 +29,14 @@ def generate_command(
     from personascope.models import generate, read_prompts
 
     quiet()
+    check_specs(steer, ablate, cap)
     records = read_prompts(input)
     config = GenerateConfig(
         max_new_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size
     )
     prompts = [r.get("messages") or r["prompt"] for r in records]
-    gens = generate(model, prompts, config, system=system, steer=steer, ablate=ablate, cap=cap, progress=True)
+    gens = generate(model, prompts, config, system=system, steer=steer, ablate=ablate, cap=cap, progress=True,
+                    allow_other_model=allow_other_model)
     lines = [
         json.dumps({**r, "model": model, "response": g.text, "finish_reason": g.finish_reason}, ensure_ascii=False)
         for r, g in zip(records, gens)

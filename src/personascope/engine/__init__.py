@@ -14,7 +14,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from personascope.engine._chat import Message, Prompt, render, to_messages
-from personascope.engine._spec import FORMS, InterventionItem, InterventionSpec, parse_layers
+from personascope.engine._spec import FORMS, InterventionItem, InterventionSpec, check_layer_range, parse_layers
 from personascope.engine._types import POOLINGS, Activations, GenerateConfig, Generation, Scored
 from personascope.engine._vectorfile import vector_digest
 
@@ -54,6 +54,7 @@ __all__ = [
     "InterventionHandle",
     "InterventionItem",
     "InterventionSpec",
+    "check_layer_range",
     "Message",
     "Prompt",
     "Scored",

@@ -19,7 +19,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from personascope.engine._vectorfile import load_vector_tensor, vector_digest, vector_shape
+from personascope.engine._vectorfile import (
+    check_finite, check_vector_model, load_vector_tensor, vector_digest, vector_shape,
+)
 from personascope.errors import PersonascopeError
 
 Kind = Literal["steer", "ablate", "cap"]
@@ -54,15 +56,31 @@ def _layer_list(text: str, kind: str, spec: str) -> list[int] | Literal["all"]:
     if text == "all":
         return "all"
     layers: list[int] = []
-    try:
-        for part in text.split(","):
-            a, dash, b = part.strip().partition("-") if not part.strip().startswith("-") else (part.strip(), "", "")
-            layers.extend(range(int(a), int(b) + 1) if dash else [int(a)])
-    except ValueError:
-        raise _bad(kind, spec, f"layers {text!r} are not integers") from None
+    for part in text.split(","):
+        part = part.strip()
+        # A leading '-' is a negative layer; a later one separates a range.
+        a, dash, b = part[0:1] + part[1:].partition("-")[0], *part[1:].partition("-")[1:]
+        try:
+            first, last = int(a), int(b) if dash else int(a)
+        except ValueError:
+            raise _bad(kind, spec, f"layers {text!r} are not integers (write e.g. 12, 10,12 or 10-14)") from None
+        if last < first:
+            raise _bad(kind, spec, f"layer range {part!r} runs backwards: write {last}-{first}")
+        if first < 0 <= last:
+            raise _bad(kind, spec, f"layer range {part!r} mixes counting from the end and from the start: use one")
+        layers.extend(range(first, last + 1))
     if not layers:
         raise _bad(kind, spec, "no layers given")
+    _no_duplicates(layers, kind, spec)
     return layers
+
+
+def _no_duplicates(layers: Sequence[int], kind: str, spec: str) -> None:
+    seen: set[int] = set()
+    for layer in layers:
+        if layer in seen:
+            raise _bad(kind, spec, f"layer {layer} is given twice (it would apply twice): list each layer once")
+        seen.add(layer)
 
 
 def check_layer_range(layers: Sequence[int] | Literal["all"], n_layers: int) -> list[int]:
@@ -71,8 +89,16 @@ def check_layer_range(layers: Sequence[int] | Literal["all"], n_layers: int) -> 
         return list(range(n_layers))
     for layer in layers:
         if not -n_layers <= layer < n_layers:
-            raise PersonascopeError(f"layer {layer} is out of range: this model has layers 0..{n_layers - 1}")
-    return [layer % n_layers for layer in layers]
+            raise PersonascopeError(
+                f"layer {layer} is out of range: this model has layers 0..{n_layers - 1} "
+                f"(or -{n_layers}..-1 from the end): use one of those"
+            )
+    indices = [layer % n_layers for layer in layers]
+    if len(set(indices)) != len(indices):
+        raise PersonascopeError(
+            f"layers {', '.join(map(str, layers))} name one layer twice on this {n_layers}-layer model: list each layer once"
+        )
+    return indices
 
 
 def parse_layers(text: str, n_layers: int | None = None, *, kind: str = "steer", spec: str = "") -> list[int]:
@@ -144,6 +170,8 @@ class InterventionItem(BaseModel):
             raise PersonascopeError(f"{self.kind} {label} takes no min or max: only cap does")
         if self.layers != "all" and not self.layers:
             raise _bad(self.kind, label, "no layers given")
+        if self.layers != "all":
+            _no_duplicates(self.layers, self.kind, label)
         return self
 
     @classmethod
@@ -188,9 +216,13 @@ class InterventionItem(BaseModel):
         """How the item enters a cache key: kind, the vector by content, the rest as written."""
         return [self.kind, self.hashed().digest, self._rest()]
 
-    def check(self, n_layers: int, hidden_size: int) -> list[int]:
+    def check(
+        self, n_layers: int, hidden_size: int, *, model: str | None = None, weights: str | None = None,
+        allow_other_model: bool = False,
+    ) -> list[int]:
         """Validate against a model's shape (the vector's shape comes from its file
-        header, so no model and no tensor loads); returns the layer indices."""
+        header, so no model loads) and, given `model` (its name, and `weights` its
+        weights hash), that the vector came from that model; returns the layer indices."""
         layers = check_layer_range(self.layers, n_layers)
         rows, width = vector_shape(self.vector)
         if width != hidden_size:
@@ -199,7 +231,13 @@ class InterventionItem(BaseModel):
                 "use a vector extracted from this model"
             )
         if rows != n_layers:
-            raise PersonascopeError(f"vector {self.vector} has {rows} layer rows but the model has {n_layers} layers")
+            raise PersonascopeError(
+                f"vector {self.vector} has {rows} layer rows but the model has {n_layers} layers: "
+                "use a vector extracted from this model"
+            )
+        check_finite(self.vector)
+        if model is not None:
+            check_vector_model(self.vector, model, weights, allow_other_model=allow_other_model)
         return layers
 
     def resolve(self, n_layers: int, hidden_size: int):
@@ -258,9 +296,10 @@ class InterventionSpec(BaseModel):
     def keys(self) -> list[list[str]]:
         return [item.key() for item in self.items]
 
-    def check(self, n_layers: int, hidden_size: int) -> None:
+    def check(self, n_layers: int, hidden_size: int, **model) -> None:
+        """Every item's `check` (keywords: `model`, `weights`, `allow_other_model`)."""
         for item in self.items:
-            item.check(n_layers, hidden_size)
+            item.check(n_layers, hidden_size, **model)
 
     def resolve(self, n_layers: int, hidden_size: int) -> list:
         return [item.resolve(n_layers, hidden_size) for item in self.items]

@@ -43,16 +43,68 @@ def vector_digest(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def _check_meta(tensors: Path) -> None:
+def read_meta(tensors: Path) -> dict:
+    """The `meta.json` beside a tensors file, checked: it must exist (it names the model
+    the vector came from) and be a JSON object this version can read."""
     meta_file = tensors.parent / META
     if not meta_file.is_file():
-        return
+        raise PersonascopeError(
+            f"{tensors.parent} has no {META}, so nothing says which model the vector came from: "
+            f"save it with PersonaVector.save (which writes {META}), or write a {META} with at least "
+            '{"model": "<model name>"}'
+        )
     try:
-        version = json.loads(meta_file.read_text()).get("schema_version", SCHEMA_VERSION)
-    except (ValueError, AttributeError):
-        raise PersonascopeError(f"{meta_file} is not a valid vector meta file: re-create the vector") from None
-    if isinstance(version, int) and version > SCHEMA_VERSION:
+        meta = json.loads(meta_file.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise PersonascopeError(f"{meta_file} is not valid JSON ({exc}): re-create the vector") from None
+    if not isinstance(meta, dict):
+        raise PersonascopeError(f"{meta_file} is not a JSON object: re-create the vector")
+    version = meta.get("schema_version", SCHEMA_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise PersonascopeError(f"{meta_file}: schema_version {version!r} is not an integer: re-create the vector")
+    if version > SCHEMA_VERSION:
         raise PersonascopeError(f"{meta_file} has schema_version {version}; upgrade personascope to read it")
+    return meta
+
+
+def check_vector_model(path: str | Path, model: str, weights: str | None = None, *, allow_other_model: bool = False) -> None:
+    """That the vector at `path` was extracted from `model` (same name, or same weights
+    hash), unless `allow_other_model`; a vector of another model steers nonsense."""
+    if is_pt(tensors_file(path)):  # a persona_vectors .pt names no model: its width is checked instead
+        return
+    meta = read_meta(tensors_file(path))
+    if allow_other_model:
+        return
+    source = meta.get("model")
+    if source is None:  # a hand-made vector (PersonaVector.save without a model): nothing to compare
+        return
+    if not isinstance(source, str) or not source:
+        raise PersonascopeError(
+            f"{tensors_file(path).parent / META}: model {source!r} is not a model name: "
+            f'write "model": "{model}" if it came from {model}, or re-create the vector'
+        )
+    same_weights = weights is not None and meta.get("weights_hash") == weights
+    if source.removeprefix("personascope/") != model.removeprefix("personascope/") and not same_weights:
+        raise PersonascopeError(
+            f"vector {path} was extracted from {source}, not {model}: use a vector extracted from {model}, "
+            "or pass --allow-other-model (allow_other_model: true in a study) to apply it anyway"
+        )
+
+
+def check_finite(path: str | Path) -> None:
+    """That every number of the vector is finite (a NaN or inf turns every reply to noise)."""
+    import numpy as np
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    tensors = tensors_file(path)
+    try:
+        data = load_pt(tensors).numpy() if is_pt(tensors) else load_file(str(tensors))[KEY]
+    except (SafetensorError, KeyError, OSError, TypeError, ValueError) as exc:
+        raise PersonascopeError(f"{tensors} is not a valid vector file ({exc}): re-create it") from None
+    if not np.isfinite(data).all():
+        bad = int((~np.isfinite(data)).sum())
+        raise PersonascopeError(f"{tensors} holds {bad} NaN or infinite value(s): re-create the vector")
 
 
 def vector_shape(path: str | Path) -> tuple[int, ...]:
@@ -60,7 +112,7 @@ def vector_shape(path: str | Path) -> tuple[int, ...]:
     tensors = tensors_file(path)
     if is_pt(tensors):
         return pt_shape(tensors)
-    _check_meta(tensors)
+    read_meta(tensors)
     try:
         with open(tensors, "rb") as fh:
             (length,) = struct.unpack("<Q", fh.read(8))
@@ -84,9 +136,11 @@ def load_vector_tensor(path: str | Path):
     tensors = tensors_file(path)
     if is_pt(tensors):
         return load_pt(tensors)
-    _check_meta(tensors)
+    read_meta(tensors)
     try:
         data = load_file(str(tensors))[KEY]
     except (SafetensorError, KeyError, OSError) as exc:
         raise PersonascopeError(f"{tensors} is not a valid vector file ({exc}): re-create it") from exc
+    if not torch.isfinite(data).all():
+        raise PersonascopeError(f"{tensors} holds NaN or infinite values: re-create the vector")
     return data.detach().to(torch.float32).cpu()

@@ -105,3 +105,46 @@ def _convert(gguf: Path, target: Path) -> None:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+_GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+
+
+def gguf_shape(path: Path) -> tuple[int, int]:
+    """(layers, hidden size) from a GGUF file's header, without loading or converting
+    the model (what validation needs before the 30 s first conversion)."""
+    import struct
+
+    def read(fh, fmt: str):
+        size = struct.calcsize(fmt)
+        return struct.unpack(fmt, fh.read(size))[0]
+
+    def value(fh, kind: int):
+        if kind in _GGUF_SCALARS:
+            return read(fh, _GGUF_SCALARS[kind])
+        if kind == 8:
+            return fh.read(read(fh, "<Q")).decode("utf-8", "replace")
+        if kind == 9:  # arrays (the tokenizer's vocabulary) are skipped, not kept
+            item, count = read(fh, "<I"), read(fh, "<Q")
+            if item in _GGUF_SCALARS:
+                fh.seek(count * struct.calcsize(_GGUF_SCALARS[item]), 1)
+            else:
+                for _ in range(count):
+                    value(fh, item)
+            return None
+        raise ValueError(f"unknown GGUF value type {kind}")
+
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"GGUF":
+                raise ValueError("not a GGUF file")
+            read(fh, "<I")
+            read(fh, "<Q")
+            fields = {}
+            for _ in range(read(fh, "<Q")):
+                key = fh.read(read(fh, "<Q")).decode("utf-8", "replace")
+                fields[key] = value(fh, read(fh, "<I"))
+        arch = fields["general.architecture"]
+        return int(fields[f"{arch}.block_count"]), int(fields[f"{arch}.embedding_length"])
+    except (OSError, ValueError, KeyError, struct.error) as exc:
+        raise PersonascopeError(f"cannot read the model's shape from {path} ({exc}): reinstall it ({INSTALL_HINT})") from None

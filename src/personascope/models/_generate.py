@@ -32,14 +32,16 @@ def generate(
     cap: Sequence[str] = (),
     progress: bool = False,
     model_args: dict | None = None,
+    allow_other_model: bool = False,
 ) -> list[Generation]:
     """Generate one response per prompt with `model` (any personascope model name).
 
-    `model_args` go to Inspect's `get_model` for black-box models (e.g. `base_url`).
+    `model_args` go to Inspect's `get_model` for black-box models (e.g. `base_url`);
+    `allow_other_model` applies vectors extracted from another model.
     """
     config = config or GenerateConfig()
     handle = get_model(model, args=model_args) if model_args else get_model(model)
-    engine, interventions = prepare(handle, steer, ablate, cap)
+    engine, interventions = prepare(handle, steer, ablate, cap, allow_other_model=allow_other_model)
     if engine is not None:
         with engine.intervene(*interventions):
             return engine.generate(prompts, config, system=system, progress=progress)
@@ -48,14 +50,20 @@ def generate(
     return asyncio.run(_inspect_generate(handle.ref.target, prompts, config, system, handle.model_args))
 
 
-def prepare(model: "str | Model", steer: Sequence[str] = (), ablate: Sequence[str] = (), cap: Sequence[str] = ()):
+def prepare(model: "str | Model", steer: Sequence[str] = (), ablate: Sequence[str] = (), cap: Sequence[str] = (),
+            *, allow_other_model: bool = False):
     """Check a model name and intervention specs without generating anything.
 
     Returns `(engine, interventions)` for white-box models (loading the engine) and
-    `(None, [])` for black-box ones, which cannot take interventions.
+    `(None, [])` for black-box ones, which cannot take interventions. Every spec is
+    parsed and checked against the model's shape before the model loads.
     """
+    from personascope.engine import InterventionSpec
+
+    spec = InterventionSpec.parse(steer, ablate, cap)
     handle = get_model(model)
     if handle.white_box:
+        handle.check_interventions(spec, allow_other_model=allow_other_model)
         engine = handle.engine
         return engine, interventions_from_specs(engine, steer, ablate, cap)
     if steer or ablate or cap:

@@ -145,14 +145,28 @@ class Handle:
             return self._engine.hidden_size
         return self._config_shape()[1]
 
-    def check_interventions(self, interventions) -> InterventionSpec:
-        """Parse and validate interventions against this model's shape without loading it."""
+    def check_interventions(self, interventions, *, allow_other_model: bool = False) -> InterventionSpec:
+        """Parse and validate interventions against this model's shape and identity
+        without loading it: layers in range, vectors of the right width, finite, and
+        extracted from this model (unless `allow_other_model`)."""
         spec = InterventionSpec.from_pairs(interventions)
         if spec and not self.white_box:
             raise PersonascopeError(f"{self.name} is a black-box model: steering, ablation and capping need smollm2 or hf/<path>")
         if spec:
-            spec.check(self.n_layers(), self.hidden_size())
+            spec.check(self.n_layers(), self.hidden_size(), model=self.name, weights=self._weights(),
+                       allow_other_model=allow_other_model)
         return spec
+
+    def _weights(self) -> str | None:
+        """The weights hash, where it comes without converting or loading anything."""
+        if self.ref.kind == "embedded" and self._checkpoint is None:
+            from personascope.models._embedded import file_sha256, gguf_path
+
+            return file_sha256(gguf_path())
+        try:
+            return self.checkpoint().weights
+        except PersonascopeError:
+            return None
 
     def _config_shape(self) -> tuple[int, int]:
         if self._shape is None:
@@ -160,6 +174,12 @@ class Handle:
 
             if not self.white_box:
                 raise PersonascopeError(f"{self.name} is a black-box model: it has no layers to read")
+            if self.ref.kind == "embedded" and self._checkpoint is None:
+                # The header, not the converted copy: converting loads the model (~30 s).
+                from personascope.models._embedded import gguf_path, gguf_shape
+
+                self._shape = gguf_shape(gguf_path())
+                return self._shape
             config = text_config(self.checkpoint())
             n = config.get("num_hidden_layers", config.get("n_layer"))
             width = config.get("hidden_size", config.get("n_embd"))

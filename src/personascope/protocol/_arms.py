@@ -33,6 +33,21 @@ class Arm(BaseModel):
 
     _lists = field_validator("steer", "ablate", "cap", mode="before")(lambda cls, v: _as_list(v))
 
+    @field_validator("steer", "ablate", "cap")
+    @classmethod
+    def _parse(cls, specs: list[str], info):
+        # Syntax and numbers now (nan, 14.5, 20-10, min > max), so a bad spec fails
+        # validation rather than a run whose model has loaded.
+        from personascope.engine import InterventionItem
+        from personascope.errors import PersonascopeError
+
+        for spec in specs:
+            try:
+                InterventionItem.parse(info.field_name, spec)
+            except PersonascopeError as exc:
+                raise ValueError(str(exc)) from None
+        return specs
+
     def specs(self) -> list[tuple[str, str]]:
         return [("steer", s) for s in self.steer] + [("ablate", s) for s in self.ablate] + [("cap", s) for s in self.cap]
 
@@ -67,6 +82,9 @@ def arms_from_specs(steer: Sequence[str] = (), ablate: Sequence[str] = (), cap: 
     `compare`, plain first (differences are reported against it) and then the treated arm."""
     from personascope.errors import PersonascopeError
 
+    from personascope.engine import InterventionSpec
+
+    InterventionSpec.parse(steer, ablate, cap)  # a malformed spec: one error line, before any model loads
     treated = Arm(steer=list(steer), ablate=list(ablate), cap=list(cap))
     if not treated.specs():
         if compare:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
+_FIXES = "pass --runs-dir <a writable folder> or set PERSONASCOPE_RUNS"
 STORE_NAME = "store.sqlite"
 
 _SCHEMA = """
@@ -101,18 +102,33 @@ class RunStore:
 
             raise PersonascopeError(f"no run store at {self.path}: is this a run directory?")
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                from personascope.store._cache import storage_error
+
+                raise storage_error(self.path.parent, exc, _FIXES) from None
             with self._connect() as db:
                 db.executescript(_SCHEMA)
                 db.execute("INSERT OR IGNORE INTO info VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
+        from personascope.store._cache import storage_error
+
+        try:
+            db = sqlite3.connect(self.path, timeout=30)
+        except sqlite3.Error as exc:
+            raise storage_error(self.path, exc, _FIXES) from None
         db.row_factory = sqlite3.Row
         try:
             with db:  # commits on success, rolls back on error
                 yield db
+        except sqlite3.OperationalError as exc:
+            # A full disk or a read-only run folder: name the file and the fix.
+            if "locked" in str(exc):
+                raise
+            raise storage_error(self.path, exc, _FIXES) from None
         finally:
             db.close()
 

@@ -33,6 +33,8 @@ class StudyHeader(BaseModel):
     """Default seed of every step."""
     steps: list[dict[str, Any]] = Field(min_length=1)
     """The steps; each has `id`, `type` and its type's fields."""
+    allow_other_model: bool = False
+    """Apply vectors whose meta.json names another model than the one a step runs on."""
 
 
 class Study(BaseModel):
@@ -141,6 +143,7 @@ def parse_study(raw: Any, *, file: str = "<config>", text: str = "", source: Pat
             errors.add(("steps", i, "id"), f"duplicate step id {step.id!r}", "give every step its own id")
         index[step.id] = i
     vector_steps = {s.id for s in steps if s.produces_vector}
+    shapes: dict = {}  # each model's shape, read once
     for i, step in zip(positions, steps):
         names = [step.model] if isinstance(step.model, str) else (step.model or list(models))
         for name in names:
@@ -174,6 +177,11 @@ def parse_study(raw: Any, *, file: str = "<config>", text: str = "", source: Pat
             check = getattr(step, "check_files", None)
             for field, problem, fix in check(base_dir) if check else []:
                 errors.add(("steps", i, field), problem, fix)
+            from personascope.study._checkspecs import check_step_specs
+
+            for loc, problem, fix in check_step_specs(step, models, all_ids, base_dir,
+                                                      allow_other_model=header.allow_other_model, shapes=shapes):
+                errors.add(loc if loc[0] == "models" else ("steps", i, *loc), problem, fix)
     errors.raise_if_any()
     study = Study(name=header.name, description=header.description, seed=header.seed, models=models, steps=steps, source=source)
     study.steps = _order(study, errors)

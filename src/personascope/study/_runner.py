@@ -2,6 +2,7 @@
 
 import os
 import socket
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -9,12 +10,15 @@ from pathlib import Path
 
 from personascope._runsdir import RunLock, default_runs_dir
 from personascope.errors import PersonascopeError
-from personascope.store import STORE_NAME, Cache, RunStore
+from personascope.store import STORE_NAME, Cache, RunStore, storage_error
 from personascope.models import Model
 from personascope.study import _stepcache as stepcache
 from personascope.study._config import Study, load_study
 from personascope.study._context import StepContext
 from personascope.study._manifest import git_state, now, read_manifest, versions, write_manifest
+
+
+RUNS_FIXES = "pass --runs-dir <a writable folder> or set PERSONASCOPE_RUNS"
 
 
 @dataclass
@@ -166,7 +170,10 @@ def run_study(
     study = config if isinstance(config, Study) else load_study(config)
     runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     cache = cache if cache is not None else Cache(enabled=not no_cache)
-    run_dir, manifest, lock = _claim(runs_dir, study, cache, new, wait)
+    try:
+        run_dir, manifest, lock = _claim(runs_dir, study, cache, new, wait)
+    except (OSError, sqlite3.Error) as exc:
+        raise storage_error(runs_dir, exc, RUNS_FIXES) from None
     try:
         return _run_locked(study, run_dir, manifest, cache, progress, report)
     finally:
@@ -176,8 +183,11 @@ def run_study(
 def _run_locked(study: Study, run_dir: Path, manifest: dict, cache: Cache, progress: bool, report: bool) -> RunResult:
     # Who runs it: with the lock, this tells `runs list` a live run from a dead one.
     manifest["process"] = {"pid": os.getpid(), "host": socket.gethostname()}
-    write_manifest(run_dir, manifest)
-    store = RunStore(run_dir / STORE_NAME, create=True)
+    try:
+        write_manifest(run_dir, manifest)
+        store = RunStore(run_dir / STORE_NAME, create=True)
+    except (OSError, sqlite3.Error) as exc:
+        raise storage_error(run_dir, exc, RUNS_FIXES) from None
     pool: dict[str, Model] = {}
     started = time.perf_counter()
     status = "failed"

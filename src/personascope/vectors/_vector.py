@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from personascope.engine._vectorfile import read_meta
 from personascope.errors import PersonascopeError
 from personascope.engine._ptvector import META as PT_META
 from personascope.engine._ptvector import is_pt, load_pt
@@ -140,11 +141,7 @@ class PersonaVector:
             data = stored["vectors"]
         except (SafetensorError, KeyError, OSError) as exc:
             raise PersonascopeError(f"{tensors} is not a valid vector file ({exc}): re-create it") from exc
-        meta_file = tensors.parent / META
-        meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
-        version = meta.get("schema_version", SCHEMA_VERSION)
-        if version > SCHEMA_VERSION:
-            raise PersonascopeError(f"{meta_file} has schema_version {version}; upgrade personascope to read it")
+        meta = read_meta(tensors)
         if pooling is not None and pooling != meta.get("pooling"):
             if pooling not in stored or pooling == "vectors":
                 have = [meta.get("pooling", "vectors"), *(k for k in stored if k != "vectors")]
