@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from personascope.engine import _forward, _generate
-from personascope.engine._chat import Prompt, render, to_messages
+from personascope.engine._chat import DocumentFrame, Prompt, render, to_messages
 from personascope.engine._interventions import InterventionHandle, Intervention, PositionState, install
 from personascope.engine._layers import check_layers, find_layers
 from personascope.engine._numbers import NumberDistribution, number_distribution
@@ -33,8 +33,11 @@ class Engine:
         name: str = "model",
         weights_hash: str | None = None,
         layers_path: str | None = None,
+        frame: DocumentFrame | None = None,
     ) -> None:
         self.model = model.eval()
+        self.frame = frame
+        """The document frame prompts are written in (base models); None: the chat template."""
         self.tokenizer = tokenizer
         self.name = name
         self.weights_hash = weights_hash
@@ -102,8 +105,8 @@ class Engine:
 
     # -- text ---------------------------------------------------------------
     def prompt_text(self, prompt: Prompt, system: str | None = None) -> str:
-        """The chat-formatted text of `prompt`, ready for the assistant's reply."""
-        return render(self.tokenizer, to_messages(prompt, system), add_generation_prompt=True)
+        """The chat-formatted (or framed) text of `prompt`, ready for the assistant's reply."""
+        return render(self.tokenizer, to_messages(prompt, system), add_generation_prompt=True, frame=self.frame)
 
     def encode_prompts(self, prompts: Sequence[Prompt], system: str | None = None) -> list[list[int]]:
         return self.encode_text([self.prompt_text(p, system) for p in prompts])
@@ -125,6 +128,9 @@ class Engine:
         """Generate one response per prompt (batched, length-sorted, KV-cached)."""
         # Validate overrides too (model_copy would not): a typo or max_new_tokens=0 fails here.
         config = GenerateConfig(**{**(config or GenerateConfig()).model_dump(), **overrides})
+        if self.frame is not None:
+            # A base model continues the transcript: its frame's stops end the reply.
+            config = config.model_copy(update={"stop": list(dict.fromkeys([*config.stop, *self.frame.stop]))})
         return _generate.generate(self, self.encode_prompts(prompts, system), config, progress)
 
     def score(
