@@ -29,7 +29,7 @@ def _base_engine(frame):
     from personascope.engine import Engine
     from personascope.testing import tiny_model
 
-    model, tok = tiny_model("gemma3", n_layers=2)
+    model, tok = tiny_model("llama", n_layers=2)
     tok.chat_template = None  # a base model
     return Engine(model, tok, name="tiny-base", frame=frame)
 
