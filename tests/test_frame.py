@@ -86,3 +86,14 @@ def test_gemma3_base_is_an_embedded_name_with_a_default_frame(monkeypatch):
     monkeypatch.setattr(_gemma.importlib.util, "find_spec", lambda n, *a: None if n.startswith("gemma3_270m") else real(n, *a))
     with pytest.raises(PersonascopeError, match="make gemma3-base"):
         _gemma.chunk_paths()
+
+
+def test_scored_and_captured_replies_follow_the_label_as_generated():
+    """In a frame a reply follows `Assistant:` after a space: scoring 'Hello' scores
+    the tokens of ' Hello', the text a generation would hold."""
+    engine = _base_engine(DocumentFrame())
+    assert engine.reply_text("Hello") == " Hello" and engine.reply_text(" Hello") == " Hello"
+    a, b = engine.score(["Hi", "Hi"], ["Hello", " Hello"])
+    assert a.token_ids == b.token_ids and a.total == pytest.approx(b.total, abs=1e-5)
+    plain = _base_engine(None)
+    assert plain.reply_text("Hello") == "Hello"

@@ -111,6 +111,13 @@ class Engine:
     def encode_prompts(self, prompts: Sequence[Prompt], system: str | None = None) -> list[list[int]]:
         return self.encode_text([self.prompt_text(p, system) for p in prompts])
 
+    def reply_text(self, text: str) -> str:
+        """A reply as it follows the prompt: in a frame, after `Assistant:` and a space
+        (as the model writes it), so scored and captured replies tokenize as generated ones."""
+        if self.frame is None or not text or text[0].isspace():
+            return text
+        return " " + text
+
     def encode_text(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text, tokenized in one batched call."""
         return self.tokenizer(list(texts), add_special_tokens=False)["input_ids"] if texts else []
@@ -145,7 +152,8 @@ class Engine:
         if len(prompts) != len(continuations):
             raise ValueError("score needs one continuation per prompt")
         batch_size = batch_size or self.forward_batch_size
-        return _forward.score(self, self.encode_prompts(prompts, system), self.encode_text(continuations), batch_size)
+        replies = self.encode_text([self.reply_text(c) for c in continuations])
+        return _forward.score(self, self.encode_prompts(prompts, system), replies, batch_size)
 
     def top_logprobs(
         self, prompts: Sequence[Prompt], k: int = 20, *, system: str | None = None, batch_size: int | None = None
@@ -159,7 +167,7 @@ class Engine:
         """Log-probability of each of `tokens` (strings of one token each, e.g. "A",
         "Yes") as the answer's first token, per prompt; None when one of them is not a
         single token (then score each as a continuation instead)."""
-        ids = self.encode_text(list(tokens))
+        ids = self.encode_text([self.reply_text(t) for t in tokens])
         if any(len(t) != 1 for t in ids):
             return None
         return _forward.next_logprobs(
@@ -203,7 +211,7 @@ class Engine:
         """
         layers = self.check_layers(range(self.n_layers) if layers is None else layers)
         prompt_ids = self.encode_prompts(prompts, system)
-        response_ids = None if responses is None else self.encode_text(responses)
+        response_ids = None if responses is None else self.encode_text([self.reply_text(r) for r in responses])
         if response_ids is not None and len(response_ids) != len(prompt_ids):
             raise ValueError("capture needs one response per prompt")
         batch_size = batch_size or self.forward_batch_size
