@@ -60,8 +60,8 @@ def test_vectors_extract_runs_in_the_frame(tmp_path):
             "--min-pairs", "2", "--no-progress"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    meta = json.loads((out / "meta.json").read_text())
-    assert meta["model"]["name"] == "gemma3-base" if isinstance(meta.get("model"), dict) else "gemma3-base" in json.dumps(meta)
+    assert (out / "vectors.safetensors").is_file()
+    assert "gemma3-base" in (out / "meta.json").read_text() and "chosen layer" in result.output
 
 
 @pytest.mark.slow
