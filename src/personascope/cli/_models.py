@@ -1,6 +1,7 @@
 import json
 
 import typer
+from rich.markup import escape
 
 from personascope.cli._common import console, quiet
 
@@ -27,12 +28,12 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.
 @app.command("show")
 def show_command(
     name: str = typer.Argument(
-        ..., help="smollm2, hf/<path-or-id> (a checkpoint or a PEFT adapter dir), run:<RUN>/<artifact>, or an Inspect model string."
+        ..., help="smollm2, gemma3-base, hf/<path-or-id> (a checkpoint or a PEFT adapter dir), run:<RUN>/<artifact>, or an Inspect model string."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     dtype: str = typer.Option("auto", help="auto, float32, bfloat16 or float16."),
 ) -> None:
-    """Architecture, layers, hidden size, dtype and chat template of a model."""
+    """Architecture, layers, hidden size, dtype, chat template or document frame of a model."""
     from personascope.models import get_model, model_info
 
     model = get_model(name, dtype=dtype)
@@ -45,4 +46,4 @@ def show_command(
         print(json.dumps(info, indent=2, sort_keys=True))
         return
     for key, value in info.items():
-        console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+        console.print(f"[bold]{key}[/bold]: {escape(str(value))}", highlight=False)

@@ -13,7 +13,7 @@ not pay torch's import time.
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from personascope.engine._chat import Message, Prompt, render, to_messages
+from personascope.engine._chat import DocumentFrame, Message, Prompt, render, to_messages
 from personascope.engine._spec import FORMS, InterventionItem, InterventionSpec, check_layer_range, parse_layers
 from personascope.engine._types import POOLINGS, Activations, GenerateConfig, Generation, Scored
 from personascope.engine._vectorfile import vector_digest
@@ -47,6 +47,7 @@ __all__ = [
     "Activations",
     "AddVector",
     "Cap",
+    "DocumentFrame",
     "Engine",
     "GenerateConfig",
     "Generation",

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from personascope.engine import _forward, _generate
-from personascope.engine._chat import Prompt, render, to_messages
+from personascope.engine._chat import DocumentFrame, Prompt, render, to_messages
 from personascope.engine._interventions import InterventionHandle, Intervention, PositionState, install
 from personascope.engine._layers import check_layers, find_layers
 from personascope.engine._numbers import NumberDistribution, number_distribution
@@ -33,8 +33,11 @@ class Engine:
         name: str = "model",
         weights_hash: str | None = None,
         layers_path: str | None = None,
+        frame: DocumentFrame | None = None,
     ) -> None:
         self.model = model.eval()
+        self.frame = frame
+        """The document frame prompts are written in (base models); None: the chat template."""
         self.tokenizer = tokenizer
         self.name = name
         self.weights_hash = weights_hash
@@ -102,11 +105,18 @@ class Engine:
 
     # -- text ---------------------------------------------------------------
     def prompt_text(self, prompt: Prompt, system: str | None = None) -> str:
-        """The chat-formatted text of `prompt`, ready for the assistant's reply."""
-        return render(self.tokenizer, to_messages(prompt, system), add_generation_prompt=True)
+        """The chat-formatted (or framed) text of `prompt`, ready for the assistant's reply."""
+        return render(self.tokenizer, to_messages(prompt, system), add_generation_prompt=True, frame=self.frame)
 
     def encode_prompts(self, prompts: Sequence[Prompt], system: str | None = None) -> list[list[int]]:
         return self.encode_text([self.prompt_text(p, system) for p in prompts])
+
+    def reply_text(self, text: str) -> str:
+        """A reply as it follows the prompt: in a frame, after `Assistant:` and a space
+        (as the model writes it), so scored and captured replies tokenize as generated ones."""
+        if self.frame is None or not text or text[0].isspace():
+            return text
+        return " " + text
 
     def encode_text(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text, tokenized in one batched call."""
@@ -125,6 +135,9 @@ class Engine:
         """Generate one response per prompt (batched, length-sorted, KV-cached)."""
         # Validate overrides too (model_copy would not): a typo or max_new_tokens=0 fails here.
         config = GenerateConfig(**{**(config or GenerateConfig()).model_dump(), **overrides})
+        if self.frame is not None:
+            # A base model continues the transcript: its frame's stops end the reply.
+            config = config.model_copy(update={"stop": list(dict.fromkeys([*config.stop, *self.frame.stop]))})
         return _generate.generate(self, self.encode_prompts(prompts, system), config, progress)
 
     def score(
@@ -139,7 +152,8 @@ class Engine:
         if len(prompts) != len(continuations):
             raise ValueError("score needs one continuation per prompt")
         batch_size = batch_size or self.forward_batch_size
-        return _forward.score(self, self.encode_prompts(prompts, system), self.encode_text(continuations), batch_size)
+        replies = self.encode_text([self.reply_text(c) for c in continuations])
+        return _forward.score(self, self.encode_prompts(prompts, system), replies, batch_size)
 
     def loglikelihood(
         self, contexts: Sequence[str], continuations: Sequence[str], *, batch_size: int | None = None
@@ -179,7 +193,7 @@ class Engine:
         """Log-probability of each of `tokens` (strings of one token each, e.g. "A",
         "Yes") as the answer's first token, per prompt; None when one of them is not a
         single token (then score each as a continuation instead)."""
-        ids = self.encode_text(list(tokens))
+        ids = self.encode_text([self.reply_text(t) for t in tokens])
         if any(len(t) != 1 for t in ids):
             return None
         return _forward.next_logprobs(
@@ -223,7 +237,7 @@ class Engine:
         """
         layers = self.check_layers(range(self.n_layers) if layers is None else layers)
         prompt_ids = self.encode_prompts(prompts, system)
-        response_ids = None if responses is None else self.encode_text(responses)
+        response_ids = None if responses is None else self.encode_text([self.reply_text(r) for r in responses])
         if response_ids is not None and len(response_ids) != len(prompt_ids):
             raise ValueError("capture needs one response per prompt")
         batch_size = batch_size or self.forward_batch_size

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from personascope.errors import PersonascopeError
-from personascope.models._names import EMBEDDED, ModelRef, parse_model_name
+from personascope.models._names import BASE_EMBEDDED, EMBEDDED_NAMES, ModelRef, parse_model_name
 
 ADAPTER_CONFIG = "adapter_config.json"
 _MAX_DEPTH = 4  # adapters over adapters: deeper than this is a loop in the configs
@@ -57,8 +57,9 @@ def resolve_checkpoint(ref: ModelRef, _depth: int = 0) -> Checkpoint:
     """The checkpoint a white-box name points at (converting the embedded model once)."""
     if ref.kind == "embedded":
         from personascope.models._embedded import converted_dir
+        from personascope.models._gemma import converted_dir as gemma_dir
 
-        path, digest = converted_dir()
+        path, digest = gemma_dir() if ref.target == BASE_EMBEDDED else converted_dir()
         return Checkpoint(str(path), digest, str(path), str(path))
     if ref.kind == "run":
         from personascope._runsdir import run_artifact
@@ -119,7 +120,7 @@ def _adapter(path: Path, depth: int) -> Checkpoint:
 def _base_ref(base: str, adapter_dir: Path) -> ModelRef:
     """The white-box name of an adapter's base: a personascope name, a local directory
     (as given, or relative to the adapter), else a hub id."""
-    if base == EMBEDDED or base.startswith(("hf/", "run:", "personascope/")):
+    if base in EMBEDDED_NAMES or base.startswith(("hf/", "run:", "personascope/")):
         ref = parse_model_name(base)
         if not ref.white_box:
             raise PersonascopeError(f"{base} is a black-box model: an adapter needs a white-box base")

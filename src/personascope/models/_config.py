@@ -4,6 +4,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from personascope.engine._chat import DocumentFrame
+
 
 class ModelConfig(BaseModel):
     """A model with its loading options (a study's `models:` entry, or a second model
@@ -20,5 +22,8 @@ class ModelConfig(BaseModel):
     """White-box only: auto, cpu, cuda, cuda:1, ..."""
     layers_path: str | None = None
     """White-box only: dotted path to the decoder blocks, for architectures we do not know."""
+    frame: DocumentFrame | None = None
+    """White-box only: the document frame prompts are written in instead of a chat
+    template (base models). Default: a transcript frame for `gemma3-base`, none otherwise."""
     args: dict[str, Any] = Field(default_factory=dict)
     """Black-box only: arguments for Inspect's `get_model` (e.g. `base_url`)."""

@@ -77,16 +77,19 @@ def converted_dir(gguf: Path | None = None) -> tuple[Path, str]:
     return target, digest
 
 
-def _convert(gguf: Path, target: Path) -> None:
+def _convert(
+    gguf: Path, target: Path, label: str = "the embedded model", base: bool = False, eta: str = "about 30 s"
+) -> None:
     import torch
     from rich.console import Console
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    Console(stderr=True).print(
-        f"[dim]converting the embedded model to safetensors once (about 30 s) -> {target}[/dim]"
-    )
+    Console(stderr=True).print(f"[dim]converting {label} to safetensors once ({eta}) -> {target}[/dim]")
     target.parent.mkdir(parents=True, exist_ok=True)
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    if base:
+        # A base model has no chat turns of its own; it is prompted in a document frame.
+        tok.chat_template = None
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # A GGUF-loaded model refuses to save while it still carries its quantizer.
     model.hf_quantizer = None

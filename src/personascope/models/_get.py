@@ -30,4 +30,4 @@ def get_model(model: "str | ModelConfig | Model", cache: "Cache | None" = None, 
     else:
         raise PersonascopeError(f"get_model takes a model name, a ModelConfig or a Model, not {type(model).__name__}")
     return Model(model.name, cache, dtype=model.dtype, device=model.device, layers_path=model.layers_path,
-                 model_args=model.args)
+                 model_args=model.args, frame=model.frame)

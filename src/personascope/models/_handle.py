@@ -12,6 +12,7 @@ from personascope.models._names import parse_model_name
 from personascope.store._cache import Cache
 
 if TYPE_CHECKING:
+    from personascope.engine._chat import DocumentFrame
     from personascope.models._checkpoint import Checkpoint
 
 # Model args that are secrets or transport, not behaviour: never hashed into keys
@@ -54,12 +55,15 @@ class Handle:
         device: str = "auto",
         layers_path: str | None = None,
         model_args: dict | None = None,
+        frame: "DocumentFrame | None" = None,
     ) -> None:
         self.ref = parse_model_name(name)
         self.name = self.ref.name
         self._cache = cache
         self.dtype, self.device, self.layers_path = dtype, device, layers_path
         self.model_args = dict(model_args or {})
+        self.frame = frame
+        """The document frame asked for (None: the model's default, see `default_frame`)."""
         self.calls = 0
         """Model invocations made (cache misses sent to the model, counted per chunk)."""
         self._engine = None
@@ -98,6 +102,7 @@ class Handle:
                     if (p := Path(checkpoint.tokenizer_dir) / name).is_file()
                 ]
                 self._fingerprint = {
+                    **self._frame_key(),
                     "weights": checkpoint.weights,
                     "tokenizer": tokenizer,
                     "dtype": dtype_name(self.dtype, device),
@@ -107,6 +112,13 @@ class Handle:
                 args = {k: v for k, v in self.model_args.items() if k.lower() not in _SECRET_ARGS and _jsonable(v)}
                 self._fingerprint = {"api_model": self.ref.target, "args": args}
         return self._fingerprint
+
+    def _frame_key(self) -> dict:
+        # Only a framed model carries the key, so chat-template models keep their cache.
+        from personascope.models._load import default_frame
+
+        frame = self.frame if self.frame is not None else default_frame(self.name)
+        return {} if frame is None else {"frame": frame.model_dump(mode="json")}
 
     def checkpoint(self) -> "Checkpoint":
         """What the name resolved to on disk (white-box only), resolved once per handle:
@@ -128,7 +140,8 @@ class Handle:
             from personascope.models import load_engine
 
             self._engine = load_engine(
-                self.ref, dtype=self.dtype, device=self.device, layers_path=self.layers_path, checkpoint=self.checkpoint()
+                self.ref, dtype=self.dtype, device=self.device, layers_path=self.layers_path, checkpoint=self.checkpoint(),
+                frame=self.frame,
             )
         return self._engine
 

@@ -1,4 +1,4 @@
-"""What `models list` shows: the embedded model, converted copies, and the black-box forms."""
+"""What `models list` shows: the embedded models, converted copies, and the black-box forms."""
 
 from personascope._paths import models_dir
 
@@ -19,6 +19,19 @@ def list_models() -> list[dict]:
         "name": "smollm2",
         "kind": "embedded (white-box)",
         "status": status + (", converted" if converted else ", converts on first load"),
+        "source": source,
+    })
+    try:
+        from personascope.models._gemma import chunk_paths
+
+        source, status = str(chunk_paths()[0].parent), "installed"
+    except PersonascopeError as exc:
+        source, status = str(exc), "not installed (opt-in)"
+    converted = sorted(p.name for p in models_dir().glob("gemma3-base-*")) if models_dir().is_dir() else []
+    rows.append({
+        "name": "gemma3-base",
+        "kind": "embedded base model (white-box, document frame)",
+        "status": status + (", converted" if converted else ""),
         "source": source,
     })
     rows.append({

@@ -13,7 +13,19 @@ from personascope.models._names import ModelRef, parse_model_name
 __all__ = ["load_engine", "model_info", "resolve_device", "dtype_name", "resolve_dtype", "weights_fingerprint"]
 
 if TYPE_CHECKING:
-    from personascope.engine import Engine
+    from personascope.engine import DocumentFrame, Engine
+
+
+def default_frame(name: str) -> "DocumentFrame | None":
+    """The document frame a model is prompted in unless its config names one: the
+    default transcript for the embedded base model, none (the chat template) otherwise."""
+    from personascope.models._names import BASE_EMBEDDED
+
+    if name != BASE_EMBEDDED:
+        return None
+    from personascope.engine import DocumentFrame
+
+    return DocumentFrame()
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -55,15 +67,17 @@ def load_engine(
     device: str = "auto",
     layers_path: str | None = None,
     checkpoint: Checkpoint | None = None,
+    frame: "DocumentFrame | None" = None,
 ) -> "Engine":
-    """Load a white-box model (`smollm2`, `hf/<path-or-id>` with a checkpoint or a PEFT
+    """Load a white-box model (`smollm2`, `gemma3-base`, `hf/<path-or-id>` with a checkpoint or a PEFT
     adapter, or `run:<RUN>/<artifact>`) into an `Engine`.
 
     `checkpoint` is the name already resolved (a `Model` passes the one its
     fingerprint describes, so `run:latest/...` cannot change in between). Loaded
     models are kept for the life of the process, keyed by what was resolved, so the
     CLI, the Inspect provider and studies share one copy and a retrained directory
-    is loaded afresh.
+    is loaded afresh. `frame` is the document frame prompts are written in (default:
+    `default_frame(name)`); base models without a chat template want one.
     """
     ref = parse_model_name(name) if isinstance(name, str) else name
     if not ref.white_box:
@@ -72,11 +86,14 @@ def load_engine(
             "smollm2 or hf/<path>; use it through Inspect for generation"
         )
     device = resolve_device(device)
-    return _load(ref.name, checkpoint or resolve_checkpoint(ref), dtype, device, layers_path)
+    frame = frame if frame is not None else default_frame(ref.name)
+    return _load(ref.name, checkpoint or resolve_checkpoint(ref), dtype, device, layers_path, frame)
 
 
 @lru_cache(maxsize=4)
-def _load(name: str, checkpoint: Checkpoint, dtype: str, device: str, layers_path: str | None) -> "Engine":
+def _load(
+    name: str, checkpoint: Checkpoint, dtype: str, device: str, layers_path: str | None, frame: "DocumentFrame | None"
+) -> "Engine":
     from transformers import AutoTokenizer
 
     from personascope.engine import Engine
@@ -92,7 +109,7 @@ def _load(name: str, checkpoint: Checkpoint, dtype: str, device: str, layers_pat
             "checkpoint and use hf/<local path>)"
         ) from exc
     model.to(device)
-    return Engine(model, tokenizer, name=name, weights_hash=checkpoint.weights, layers_path=layers_path)
+    return Engine(model, tokenizer, name=name, weights_hash=checkpoint.weights, layers_path=layers_path, frame=frame)
 
 
 def model_info(engine: "Engine") -> dict:
@@ -108,7 +125,8 @@ def model_info(engine: "Engine") -> dict:
         "parameters": n_params,
         "dtype": str(engine.dtype).removeprefix("torch."),
         "device": str(engine.device),
-        "chat_template": engine.has_chat_template,
+        "chat_template": engine.has_chat_template and engine.frame is None,
+        "frame": None if engine.frame is None else engine.frame.model_dump(mode="json"),
         "weights_hash": engine.weights_hash,
         "vocab_size": int(config.get_text_config().vocab_size),
     }

@@ -1,4 +1,4 @@
-"""One way to name a model: `smollm2`, `hf/<path-or-id>`, `run:<RUN>/<artifact>`, or any
+"""One way to name a model: `smollm2`, `gemma3-base`, `hf/<path-or-id>`, `run:<RUN>/<artifact>`, or any
 Inspect model string."""
 
 from typing import Literal
@@ -8,6 +8,8 @@ from pydantic import BaseModel
 from personascope.errors import PersonascopeError
 
 EMBEDDED = "smollm2"
+BASE_EMBEDDED = "gemma3-base"
+EMBEDDED_NAMES = (EMBEDDED, BASE_EMBEDDED)
 
 Kind = Literal["embedded", "hf", "run", "inspect"]
 
@@ -35,7 +37,7 @@ def parse_model_name(name: str) -> ModelRef:
     # `personascope/<name>` is how Inspect addresses our engine; accept it here too.
     if name.startswith("personascope/"):
         name = name.removeprefix("personascope/")
-    if name == EMBEDDED:
+    if name in EMBEDDED_NAMES:
         return ModelRef(name=name, kind="embedded", target=name)
     if name.startswith("hf/"):
         target = name.removeprefix("hf/")
@@ -53,6 +55,6 @@ def parse_model_name(name: str) -> ModelRef:
     if sep and provider and rest:
         return ModelRef(name=name, kind="inspect", target=name)
     raise PersonascopeError(
-        f"unknown model {name!r}: use 'smollm2' (embedded), 'hf/<local path or hub id>', "
+        f"unknown model {name!r}: use 'smollm2' or 'gemma3-base' (embedded), 'hf/<local path or hub id>', "
         "'run:<RUN>/<artifact path>', or an Inspect model string such as 'openai/gpt-4o-mini' or 'vllm/<model>'"
     )

@@ -91,7 +91,7 @@ def token_projections(
     import torch
 
     prompt_ids = engine.encode_prompts(prompts, system)
-    response_ids = engine.encode_text(list(responses))
+    response_ids = engine.encode_text([engine.reply_text(r) for r in responses])
     units = {}
     for layer, rows in directions.items():
         rows = torch.atleast_2d(rows).float()
