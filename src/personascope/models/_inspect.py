@@ -18,7 +18,7 @@ API_SETTINGS = {
     # arg: (environment variable, default)
     "timeout": ("PERSONASCOPE_API_TIMEOUT", 300),
     "attempt_timeout": ("PERSONASCOPE_API_ATTEMPT_TIMEOUT", 120),
-    "max_retries": ("PERSONASCOPE_API_MAX_RETRIES", 4),
+    "max_retries": ("PERSONASCOPE_API_MAX_RETRIES", 3),
 }
 """Transport settings: they bound waiting and change no output, so they are kept out
 of fingerprints and cache keys."""
