@@ -152,13 +152,17 @@ def test_generate_model_args_go_to_api_models_only(tiny_dir):
     assert result.exit_code == 2 and "-M takes key=value" in result.stderr
 
 
-def test_version_and_shell_completion():
+def test_version_and_shell_completion(monkeypatch):
     from personascope import __version__
 
     result = _run("--version")
     assert result.exit_code == 0 and result.stdout.strip() == f"personascope {__version__}"
+    # Name the shell: detecting it from the parent process fails where tests run without
+    # one. typer reads this when it builds the command, so it is set before invoking.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     shown = runner.invoke(app, ["--show-completion", "bash"], prog_name="personascope")
-    assert shown.exit_code == 0 and "complete -o default -F _personascope_completion personascope" in shown.stdout
+    assert shown.exit_code == 0, shown.output
+    assert "complete -o default -F _personascope_completion personascope" in shown.stdout
     env = {"_PERSONASCOPE_COMPLETE": "complete_bash", "COMP_WORDS": "personascope stu", "COMP_CWORD": "1"}
     completed = runner.invoke(app, [], env=env, prog_name="personascope")
     assert completed.stdout.split() == ["study"]

@@ -91,9 +91,16 @@ def _hub(ref: ModelRef, depth: int) -> Checkpoint:
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url, try_to_load_from_cache
     from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, RepositoryNotFoundError
 
+    from huggingface_hub.errors import HFValidationError
+
     hub_id = ref.target
     for name in ("config.json", ADAPTER_CONFIG):
-        found = try_to_load_from_cache(hub_id, name)
+        try:
+            found = try_to_load_from_cache(hub_id, name)
+        except HFValidationError as exc:
+            raise PersonascopeError(
+                f"no such model directory: {hub_id}, and it is not a valid hub id ({exc}): check the name after hf/"
+            ) from None
         if isinstance(found, str):
             snapshot = Path(found).parent
             if name == ADAPTER_CONFIG:

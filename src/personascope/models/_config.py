@@ -21,4 +21,5 @@ class ModelConfig(BaseModel):
     layers_path: str | None = None
     """White-box only: dotted path to the decoder blocks, for architectures we do not know."""
     args: dict[str, Any] = Field(default_factory=dict)
-    """Black-box only: arguments for Inspect's `get_model` (e.g. `base_url`)."""
+    """Black-box only: arguments for Inspect's `get_model` (e.g. `base_url`), and the
+    call limits `timeout`, `attempt_timeout`, `max_retries` (docs/inspect.md)."""
