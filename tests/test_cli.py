@@ -105,3 +105,77 @@ def test_chat_rejects_bad_specs_before_the_first_turn(tiny_dir):
     result = _run("chat", "-m", f"hf/{tiny_dir}", "--steer", "nope", input="hello\n")
     assert result.exit_code == 2 and "malformed steer" in result.stderr
     assert "model>" not in result.stdout
+
+
+def test_generate_records_its_settings_and_writes_a_readable_file(tiny_dir, vec, tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "out.jsonl"
+    result = _run("generate", "-m", f"hf/{tiny_dir}", "-o", out, "--max-tokens", "3", "--temperature", "0.7",
+                  "--top-p", "0.9", "--seed", "5", "--system", "Be brief.", "--steer", f"{vec}@1:2", input="hello\n")
+    assert result.exit_code == 0, result.output
+    settings = json.loads(out.read_text())["generation"]
+    assert settings["model"]["name"] == f"hf/{tiny_dir}" and len(settings["model"]["weights"]) == 64
+    assert settings["model"]["tokenizer"] and settings["model"]["dtype"] == "float32"
+    assert (settings["system"], settings["max_tokens"], settings["temperature"], settings["top_p"], settings["seed"]) == (
+        "Be brief.", 3, 0.7, 0.9, 5)
+    [steer] = settings["interventions"]
+    assert (steer["kind"], steer["spec"]) == ("steer", f"{vec}@1:2") and len(steer["vector_digest"]) == 64
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+
+
+def test_files_written_atomically_get_the_usual_mode(tmp_path):
+    import os
+    import stat
+
+    from personascope._files import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "a.txt", "text")
+        os.umask(0o027)
+        atomic_write(tmp_path / "b.bin", b"\x00")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "b.bin").stat().st_mode) == 0o640
+    assert (tmp_path / "a.txt").read_text() == "text" and not list(tmp_path.glob("*.tmp"))
+
+
+def test_generate_model_args_go_to_api_models_only(tiny_dir):
+    result = _run("generate", "-m", f"hf/{tiny_dir}", "-M", "timeout=5", input="hello\n")
+    assert result.exit_code == 2 and "white-box" in result.stderr
+    result = _run("generate", "-m", "openai/gpt-4o-mini", "-M", "timeout", input="hello\n")
+    assert result.exit_code == 2 and "-M takes key=value" in result.stderr
+
+
+def test_version_and_shell_completion(monkeypatch):
+    from personascope import __version__
+
+    result = _run("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"personascope {__version__}"
+    # Name the shell: detecting it from the parent process fails where tests run without
+    # one. typer reads this when it builds the command, so it is set before invoking.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
+    shown = runner.invoke(app, ["--show-completion", "bash"], prog_name="personascope")
+    assert shown.exit_code == 0, shown.output
+    assert "complete -o default -F _personascope_completion personascope" in shown.stdout
+    env = {"_PERSONASCOPE_COMPLETE": "complete_bash", "COMP_WORDS": "personascope stu", "COMP_CWORD": "1"}
+    completed = runner.invoke(app, [], env=env, prog_name="personascope")
+    assert completed.stdout.split() == ["study"]
+
+
+def test_python_dash_m_runs_the_cli():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-m", "personascope", "--version"], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("personascope ")

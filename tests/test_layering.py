@@ -27,7 +27,7 @@ LAYERS: dict[str, int] = {
     "catalogue": 8, "space": 8,
     "study": 9,
     "runs": 10, "report": 10,
-    "cli": 11, "inspect_provider": 11, "demo": 11, "testing": 11,
+    "cli": 11, "__main__": 11, "inspect_provider": 11, "demo": 11, "testing": 11,
 }
 NO_STUDY = ("evals", "conversations")
 """Protocols are defined once, below the study runner: they never call back up into it."""

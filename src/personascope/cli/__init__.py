@@ -11,9 +11,24 @@ app = typer.Typer(
     name="personascope",
     help="Define a persona trait once; measure, steer and monitor it in behaviour and activations.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from personascope import __version__
+
+        print(f"personascope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Define a persona trait once; measure, steer and monitor it in behaviour and activations."""
 
 
 def user_errors(func):
@@ -60,4 +75,6 @@ _register()
 
 
 def main() -> None:
-    app()
+    # One program name however it was started (`python -m personascope` too), so
+    # completion scripts and usage lines name the `personascope` command.
+    app(prog_name="personascope")

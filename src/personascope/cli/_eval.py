@@ -8,7 +8,7 @@ import typer
 from personascope.cli._common import JSON_OUT, NEW_RUN, NO_CACHE, RUNS_DIR, build_config, print_run, quiet
 
 
-def _options(pairs: list[str]) -> dict:
+def _options(pairs: list[str], flag: str = "-T") -> dict:
     import yaml
 
     from personascope.errors import PersonascopeError
@@ -17,7 +17,7 @@ def _options(pairs: list[str]) -> dict:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise PersonascopeError(f"-T takes key=value, not {pair!r}")
+            raise PersonascopeError(f"{flag} takes key=value, not {pair!r}")
         out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
     return out
 

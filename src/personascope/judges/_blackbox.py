@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 
 from personascope.engine._chat import Prompt, to_messages
 from personascope.engine._numbers import NumberDistribution, is_refusal_start, valid_number
-from personascope.errors import PersonascopeError
 from personascope.store._cache import cache_key
 
 MAX_UNSEEN = 0.05
@@ -49,17 +48,19 @@ def logprob_answers(model, prompts: Sequence[Prompt], *, k: int = 20, progress: 
 
 
 async def _inspect_logprobs(target: str, messages: list[list[dict]], k: int, model_args: dict) -> list[dict]:
-    from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, GenerateConfig, get_model
+    from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, GenerateConfig
+
+    from personascope.models._inspect import generate_failed, inspect_model
 
     kinds = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": ChatMessageAssistant}
-    try:
-        api = get_model(target, **model_args)
-    except Exception as exc:  # Inspect raises several types for unknown providers / missing keys
-        raise PersonascopeError(f"cannot use Inspect model {target}: {str(exc).splitlines()[0]}") from exc
-    config = GenerateConfig(max_tokens=MAX_TOKENS, temperature=0.0, logprobs=True, top_logprobs=k)
+    api, settings = inspect_model(target, model_args)
+    config = GenerateConfig(max_tokens=MAX_TOKENS, temperature=0.0, logprobs=True, top_logprobs=k, **settings)
 
     async def one(conversation: list[dict]) -> dict:
-        out = await api.generate([kinds[m["role"]](content=m["content"]) for m in conversation], config=config)
+        try:
+            out = await api.generate([kinds[m["role"]](content=m["content"]) for m in conversation], config=config)
+        except Exception as exc:  # Inspect has retried already; what is left is the user's to fix
+            raise generate_failed(target, exc, settings) from exc
         logprobs = out.choices[0].logprobs if out.choices else None
         positions = None
         if logprobs is not None and logprobs.content and all(x.top_logprobs for x in logprobs.content):

@@ -73,7 +73,66 @@ def resolve_checkpoint(ref: ModelRef, _depth: int = 0) -> Checkpoint:
     looks_local = ref.target.startswith((".", "/", "~")) or ref.target.count("/") != 1
     if looks_local:
         raise PersonascopeError(f"no such model directory: {ref.target} (check the path after hf/)")
-    return Checkpoint(ref.target, f"hub:{ref.target}", ref.target, ref.target)
+    return _hub(ref, _depth)
+
+
+def _offline() -> bool:
+    import os
+
+    # huggingface_hub reads these once, at import; read them again for a process that set them later.
+    flags = (os.environ.get("HF_HUB_OFFLINE", ""), os.environ.get("TRANSFORMERS_OFFLINE", ""))
+    return any(f.strip().upper() in {"1", "ON", "YES", "TRUE"} for f in flags)
+
+
+def _hub(ref: ModelRef, depth: int) -> Checkpoint:
+    """A hub id: its snapshot in the local Hugging Face cache (loaded from there, with no
+    network), else, when downloads are allowed, the hub id once one quick request shows
+    the hub has it. Without that check a typo or a missing network costs a minute of
+    retries inside transformers before it fails."""
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url, try_to_load_from_cache
+    from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, RepositoryNotFoundError
+
+    from huggingface_hub.errors import HFValidationError
+
+    hub_id = ref.target
+    for name in ("config.json", ADAPTER_CONFIG):
+        try:
+            found = try_to_load_from_cache(hub_id, name)
+        except HFValidationError as exc:
+            raise PersonascopeError(
+                f"no such model directory: {hub_id}, and it is not a valid hub id ({exc}): check the name after hf/"
+            ) from None
+        if isinstance(found, str):
+            snapshot = Path(found).parent
+            if name == ADAPTER_CONFIG:
+                return _adapter(snapshot, depth)
+            # Named by the hub id, as before it was downloaded, so cached calls stay valid.
+            return Checkpoint(str(snapshot), f"hub:{hub_id}", str(snapshot), str(snapshot))
+    missing = (
+        f"{ref.name}: {hub_id} is neither a directory nor in the local Hugging Face cache ({constants.HF_HUB_CACHE})"
+    )
+    local = f"give hf/ the path of a downloaded checkpoint (e.g. hf/./{hub_id.split('/')[-1]}), or fix the name"
+    if _offline() or constants.HF_HUB_OFFLINE:
+        raise PersonascopeError(
+            f"{missing}, and downloads are off (HF_HUB_OFFLINE): {local}, or download it where there is "
+            f"network (`hf download {hub_id}`) and copy the cache or the folder here"
+        )
+    try:
+        get_hf_file_metadata(hf_hub_url(hub_id, "config.json"), timeout=10)
+    except GatedRepoError:
+        raise PersonascopeError(f"{missing}, and the hub says it is gated: accept its terms on the hub and log in (`hf auth login`)") from None
+    except RepositoryNotFoundError:
+        raise PersonascopeError(f"{missing}, and the hub has no such model (or it is private: log in with `hf auth login`): {local}") from None
+    except EntryNotFoundError:
+        pass  # the repository exists without a config.json (an adapter); transformers and peft take it from here
+    except Exception as exc:  # no network, DNS, proxy, timeout: huggingface_hub raises httpx's and its own types
+        from personascope.models._inspect import error_text
+
+        raise PersonascopeError(
+            f"{missing}, and the hub cannot be reached ({error_text(exc)}): {local}, or set HF_HUB_OFFLINE=1 "
+            "to work from local files only"
+        ) from None
+    return Checkpoint(hub_id, f"hub:{hub_id}", hub_id, hub_id)
 
 
 def _directory(path: Path, ref: ModelRef, depth: int) -> Checkpoint:

@@ -26,4 +26,5 @@ class ModelConfig(BaseModel):
     """White-box only: the document frame prompts are written in instead of a chat
     template (base models). Default: a transcript frame for `gemma3-base`, none otherwise."""
     args: dict[str, Any] = Field(default_factory=dict)
-    """Black-box only: arguments for Inspect's `get_model` (e.g. `base_url`)."""
+    """Black-box only: arguments for Inspect's `get_model` (e.g. `base_url`), and the
+    call limits `timeout`, `attempt_timeout`, `max_retries` (docs/inspect.md)."""

@@ -13,6 +13,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from personascope._files import atomic_write, file_mode
 from personascope._paths import models_dir
 from personascope.errors import PersonascopeError
 
@@ -58,10 +59,7 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
     memo[key] = h.hexdigest()
     try:  # best effort: a read-only cache folder only costs the rehash
         memo_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=memo_file.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(memo, fh)
-        os.replace(tmp, memo_file)
+        atomic_write(memo_file, json.dumps(memo))
     except OSError:
         pass
     return memo[key]
@@ -98,6 +96,7 @@ def _convert(
     # Write into a sibling temp dir, then rename: a killed conversion leaves no
     # half-written model behind, and concurrent converters cannot corrupt each other.
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+    tmp.chmod(file_mode(directory=True))  # mkdtemp's folders are private
     try:
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)

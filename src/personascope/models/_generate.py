@@ -76,20 +76,20 @@ def prepare(model: "str | Model", steer: Sequence[str] = (), ablate: Sequence[st
 async def _inspect_generate(
     model: str, prompts: Sequence[Prompt], config: GenerateConfig, system: str | None, model_args: dict
 ):
-    from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, get_model
+    from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser
     from inspect_ai.model import GenerateConfig as InspectConfig
 
+    from personascope.models._inspect import generate_failed, inspect_model
+
     kinds = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": ChatMessageAssistant}
-    try:
-        api = get_model(model, **model_args)
-    except Exception as exc:  # Inspect raises several types for unknown providers / missing keys
-        raise PersonascopeError(f"cannot use Inspect model {model}: {str(exc).splitlines()[0]}") from exc
+    api, settings = inspect_model(model, model_args)
     inspect_config = InspectConfig(
         max_tokens=config.max_new_tokens,
         temperature=config.temperature,
         top_p=config.top_p if config.top_p < 1 else None,
         seed=config.seed,
         stop_seqs=config.stop or None,
+        **settings,
     )
 
     async def one(prompt: Prompt) -> Generation:
@@ -97,8 +97,7 @@ async def _inspect_generate(
         try:
             out = await api.generate(messages, config=inspect_config)
         except Exception as exc:  # Inspect has retried already; what is left is the user's to fix
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise PersonascopeError(f"{model} failed to generate: {first}") from exc
+            raise generate_failed(model, exc, settings) from exc
         usage = out.usage
         return Generation(
             text=out.completion,

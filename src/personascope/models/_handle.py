@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 # Model args that are secrets or transport, not behaviour: never hashed into keys
 # (a rotated API key must not invalidate the cache) and never written anywhere.
 _SECRET_ARGS = {"api_key", "apikey", "token", "headers"}
+# Timeouts and retry limits bound waiting and change no output (see models._inspect).
+_TRANSPORT_ARGS = {"timeout", "attempt_timeout", "max_retries"}
 
 
 
@@ -109,7 +111,7 @@ class Handle:
                     "device": device.split(":")[0],
                 }
             else:
-                args = {k: v for k, v in self.model_args.items() if k.lower() not in _SECRET_ARGS and _jsonable(v)}
+                args = {k: v for k, v in self.model_args.items() if k.lower() not in _SECRET_ARGS | _TRANSPORT_ARGS and _jsonable(v)}
                 self._fingerprint = {"api_model": self.ref.target, "args": args}
         return self._fingerprint
 

@@ -103,9 +103,10 @@ def _load(
         tokenizer = AutoTokenizer.from_pretrained(checkpoint.tokenizer_dir)
         model = load_weights(checkpoint, torch_dtype)
     except OSError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        from personascope.models._inspect import error_text
+
         raise PersonascopeError(
-            f"cannot load {name}: {first} (hub ids need network access; otherwise download the "
+            f"cannot load {name}: {error_text(exc)} (hub ids need network access; otherwise download the "
             "checkpoint and use hf/<local path>)"
         ) from exc
     model.to(device)

@@ -2,11 +2,10 @@
 
 import base64
 import hashlib
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
+from personascope._files import atomic_write
 from personascope.report._html import Html, join, note, seconds, status_badge, tag
 from personascope.report._registry import StepView, renderer_for
 from personascope.report._summary import cache_text, summary
@@ -123,13 +122,5 @@ def build_report(run_dir: str | Path) -> Path:
     run_dir = Path(run_dir)
     # Lone surrogates in model text cannot be encoded; they become U+FFFD, not an error.
     data = render(run_dir).encode("utf-8", "replace")
-    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".report-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # a report is for sharing; mkstemp makes files private
-        os.replace(tmp, run_dir / REPORT)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(run_dir / REPORT, data, prefix=".report-")
     return run_dir / REPORT

@@ -1,15 +1,14 @@
 """`manifest.json`: what ran, with what, how long it took, and how it ended."""
 
 import json
-import os
 import platform
 import subprocess
-import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from personascope._files import atomic_write
 from personascope._runsdir import MANIFEST
 
 SCHEMA_VERSION = 1
@@ -58,8 +57,5 @@ def read_manifest(run_dir: Path) -> dict:
 
 def write_manifest(run_dir: Path, manifest: dict) -> None:
     """Write atomically: readers see the old or the new manifest, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".manifest-", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        # Key order kept: arms and steps stay in the order the config gave them.
-        json.dump(manifest, fh, indent=2, default=str)
-    os.replace(tmp, Path(run_dir) / MANIFEST)
+    # Key order kept: arms and steps stay in the order the config gave them.
+    atomic_write(Path(run_dir) / MANIFEST, json.dumps(manifest, indent=2, default=str), prefix=".manifest-")

@@ -2,7 +2,6 @@
 
 import json
 import os
-import tempfile
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from personascope._files import atomic_write
 from personascope._yamlerrors import YamlErrors, load_yaml
 from personascope.errors import PersonascopeError
 from personascope.traits._spec import TraitSpec
@@ -119,12 +119,5 @@ def save_trait(spec: TraitSpec, path: str | Path) -> Path:
     path = Path(path).expanduser()
     text = json.dumps(spec.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n" if path.suffix.lower() == ".json" else dump_trait(spec)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text)
     return path

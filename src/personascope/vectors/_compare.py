@@ -5,11 +5,10 @@ layer, and writing result files atomically.
 """
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from personascope._files import atomic_write  # noqa: F401  (vectors and the CLI import it from here)
 from personascope.errors import PersonascopeError
 from personascope.vectors._vector import PersonaVector
 
@@ -33,15 +32,6 @@ def vector_layer(vector: PersonaVector, layer: int | None, path: str | Path | No
     if not -vector.n_layers <= layer < vector.n_layers:
         raise PersonascopeError(f"layer {layer} is out of range: vector {path or ''} has layers 0..{vector.n_layers - 1}")
     return layer % vector.n_layers
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """A killed run leaves the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.chmod(tmp, 0o644)  # results are for sharing; mkstemp makes files private
-    os.replace(tmp, path)
 
 
 def plain_json(value):

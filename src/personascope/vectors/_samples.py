@@ -7,12 +7,11 @@ kept flag, projection) so a reader can audit what went into the vector.
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from personascope._files import atomic_write
 from personascope.vectors._vector import PersonaVector
 
 SAMPLES = "samples.jsonl"
@@ -91,11 +90,7 @@ class ExtractResult:
 
 
 def write_samples(path: Path, samples: list[Sample]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        for s in samples:
-            fh.write(json.dumps(s.record(), ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    atomic_write(path, "".join(json.dumps(s.record(), ensure_ascii=False) + "\n" for s in samples))
 
 
 def read_samples(path: str | Path) -> list[dict[str, Any]]:

@@ -9,11 +9,10 @@ the `vectors` key still get the default pooling (`meta["pooling"]`).
 """
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from personascope._files import atomic_path, atomic_write
 from personascope.engine._vectorfile import read_meta
 from personascope.errors import PersonascopeError
 from personascope.engine._ptvector import META as PT_META
@@ -111,14 +110,9 @@ class PersonaVector:
             tensors[name] = data.detach().to(torch.float32).cpu().contiguous()
         if extra:
             meta["poolings"] = [meta.get("pooling", "vectors"), *extra]
-        fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
-        os.close(fd)
-        save_file(tensors, tmp)
-        os.replace(tmp, path / TENSORS)
-        fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(meta, fh, indent=2, sort_keys=True, default=str)
-        os.replace(tmp, path / META)
+        with atomic_path(path / TENSORS) as tmp:
+            save_file(tensors, str(tmp))
+        atomic_write(path / META, json.dumps(meta, indent=2, sort_keys=True, default=str))
         return path
 
     @classmethod
