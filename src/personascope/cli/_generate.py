@@ -9,6 +9,15 @@ import typer
 from personascope.cli._common import quiet
 
 
+_OPTIONS = {"max_new_tokens": "--max-tokens", "temperature": "--temperature", "top_p": "--top-p", "batch_size": "--batch-size"}
+_RANGES = {
+    "--max-tokens": "give a whole number of at least 1",
+    "--temperature": "give 0 (greedy) or more",
+    "--top-p": "give a number above 0 and at most 1",
+    "--batch-size": "give a whole number of at least 1",
+}
+
+
 def generate_command(
     input: str = typer.Option("-", "--input", "-i", help="Prompts: JSONL ('prompt' or 'messages') or one per line; - for stdin."),
     output: str = typer.Option("-", "--output", "-o", help="JSONL out; - for stdout."),
@@ -27,11 +36,20 @@ def generate_command(
     from personascope.engine import GenerateConfig
     from personascope.models import generate, read_prompts
 
+    from pydantic import ValidationError
+
+    from personascope.errors import PersonascopeError
+
     quiet()
+    try:
+        config = GenerateConfig(
+            max_new_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size
+        )
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        option = _OPTIONS.get(e["loc"][0], e["loc"][0])
+        raise PersonascopeError(f"{option} {e['input']!r}: {e['msg'].lower()} (fix: {_RANGES.get(option, 'see --help')})") from None
     records = read_prompts(input)
-    config = GenerateConfig(
-        max_new_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size
-    )
     prompts = [r.get("messages") or r["prompt"] for r in records]
     gens = generate(model, prompts, config, system=system, steer=steer, ablate=ablate, cap=cap, progress=True)
     lines = [

@@ -67,6 +67,8 @@ def validate_trait_file(path: str | Path) -> TraitSpec:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise PersonascopeError(f"{path}: not a text file (fix: save the spec as UTF-8 YAML or JSON)") from None
+    if "\x00" in text:
+        raise PersonascopeError(f"{path}: a binary file (fix: save the spec as UTF-8 YAML or JSON)")
     return parse_trait_text(text, file=str(path), json_file=path.suffix.lower() == ".json")
 
 
@@ -89,11 +91,21 @@ def parse_trait(raw: Any, *, file: str = "<trait>", text: str = "") -> TraitSpec
                    "start from `personascope traits show evil --yaml`")
         errors.raise_if_any()
     try:
-        return TraitSpec.model_validate(raw)
+        spec = TraitSpec.model_validate(raw)
     except ValidationError as exc:
         errors.add_pydantic(exc, fields=list(TraitSpec.model_fields))
         errors.raise_if_any()
         raise AssertionError("unreachable") from None
+    # A file's scorers must exist when it is read (a typo would otherwise surface
+    # after the model has answered); Python callers may register theirs later.
+    from personascope.registry import is_ref, names
+
+    known = names("scorer")
+    for i, name in enumerate(spec.scorers):
+        if not is_ref(name) and name not in known:
+            errors.add(("scorers", i), f"unknown scorer {name!r}", f"use one of: {', '.join(known)}, or module:function")
+    errors.raise_if_any()
+    return spec
 
 
 class _Dumper(yaml.SafeDumper):
