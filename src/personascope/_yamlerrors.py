@@ -112,8 +112,9 @@ class YamlErrors:
     def raise_if_any(self) -> None:
         if self.items:
             n = len(self.items)
-            head = f"invalid {self.what}" if n == 1 else f"{n} problems in {self.what}"
-            raise PersonascopeError(head + ":\n  " + "\n  ".join(self.items))
+            if n == 1:  # one problem, one line: the `error:` line itself names it
+                raise PersonascopeError(f"invalid {self.what}: {self.items[0]}")
+            raise PersonascopeError(f"{n} problems in {self.what}:\n  " + "\n  ".join(self.items))
 
 
 def _short(value) -> str:

@@ -49,6 +49,10 @@ def generate_command(
         e = exc.errors()[0]
         option = _OPTIONS.get(e["loc"][0], e["loc"][0])
         raise PersonascopeError(f"{option} {e['input']!r}: {e['msg'].lower()} (fix: {_RANGES.get(option, 'see --help')})") from None
+    if steer or ablate or cap:  # malformed specs are refused before the model loads
+        from personascope.engine import InterventionSpec
+
+        InterventionSpec.parse(steer, ablate, cap)
     records = read_prompts(input)
     prompts = [r.get("messages") or r["prompt"] for r in records]
     gens = generate(model, prompts, config, system=system, steer=steer, ablate=ablate, cap=cap, progress=True)

@@ -28,6 +28,17 @@ class DriftStep(Step, DriftConfig):
         script = str(env.resolve(self.script)) if self.script else None
         return DriftConfig(**{**self.model_dump(include=set(DriftConfig.model_fields)), "script": script})
 
+    def check_files(self, base_dir: Path):
+        """The families file and the scripts' lengths, before any model loads."""
+        from personascope.conversations._drift import build_dialogues
+
+        script = str((base_dir / self.script).expanduser()) if self.script else None
+        config = DriftConfig(**{**self.model_dump(include=set(DriftConfig.model_fields)), "script": script})
+        dialogues = build_dialogues(config)  # a bad families file raises its own file:line errors
+        short = [d for d in dialogues if self.user_model is None and len(d.script) < self.turns]
+        return [("turns", f"conversation {d.id} has {len(d.script)} scripted user turns, fewer than turns ({self.turns})",
+                 "lower turns, add user turns to the script, or set a simulated user (user_model)") for d in short[:1]]
+
     def input_files(self, ctx) -> list[Path]:
         script = [Path(self.protocol_config(ctx).script)] if self.script else []
         return script + [ctx.vector_path(name) for name in self.references() - ctx.step_ids()]
