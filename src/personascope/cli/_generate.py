@@ -18,6 +18,29 @@ _RANGES = {
 }
 
 
+def generate_config(**fields):
+    """A `GenerateConfig`, or a user error naming the option out of range."""
+    from pydantic import ValidationError
+
+    from personascope.engine import GenerateConfig
+    from personascope.errors import PersonascopeError
+
+    try:
+        return GenerateConfig(**fields)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        option = _OPTIONS.get(e["loc"][0], e["loc"][0])
+        raise PersonascopeError(f"{option} {e['input']!r}: {e['msg'].lower()} (fix: {_RANGES.get(option, 'see --help')})") from None
+
+
+def check_specs(steer, ablate, cap) -> None:
+    """Malformed intervention specs are refused before the model loads."""
+    if steer or ablate or cap:
+        from personascope.engine import InterventionSpec
+
+        InterventionSpec.parse(steer, ablate, cap)
+
+
 def generate_command(
     input: str = typer.Option("-", "--input", "-i", help="Prompts: JSONL ('prompt' or 'messages') or one per line; - for stdin."),
     output: str = typer.Option("-", "--output", "-o", help="JSONL out; - for stdout."),
@@ -33,26 +56,11 @@ def generate_command(
     batch_size: int = typer.Option(16),
 ) -> None:
     """Generate a response for each prompt (JSONL out: the input record plus response fields)."""
-    from personascope.engine import GenerateConfig
     from personascope.models import generate, read_prompts
 
-    from pydantic import ValidationError
-
-    from personascope.errors import PersonascopeError
-
     quiet()
-    try:
-        config = GenerateConfig(
-            max_new_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size
-        )
-    except ValidationError as exc:
-        e = exc.errors()[0]
-        option = _OPTIONS.get(e["loc"][0], e["loc"][0])
-        raise PersonascopeError(f"{option} {e['input']!r}: {e['msg'].lower()} (fix: {_RANGES.get(option, 'see --help')})") from None
-    if steer or ablate or cap:  # malformed specs are refused before the model loads
-        from personascope.engine import InterventionSpec
-
-        InterventionSpec.parse(steer, ablate, cap)
+    config = generate_config(max_new_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size)
+    check_specs(steer, ablate, cap)
     records = read_prompts(input)
     prompts = [r.get("messages") or r["prompt"] for r in records]
     gens = generate(model, prompts, config, system=system, steer=steer, ablate=ablate, cap=cap, progress=True)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from personascope._yamlerrors import FixableError
+from personascope._yamlerrors import FixableError, read_text
 from personascope.errors import PersonascopeError
 from personascope.evals._likert import Point
 
@@ -176,7 +176,7 @@ def _load(text: str) -> Instrument:
             raise PersonascopeError(
                 f"unknown instrument {text!r}: use a built-in ({', '.join(list_instruments())}) or a path to an instrument .yaml"
             )
-        source, file = path.read_text(encoding="utf-8"), str(path)
+        source, file = read_text(path, "instrument file"), str(path)
     return parse_instrument(source, file=file)
 
 

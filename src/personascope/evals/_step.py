@@ -106,10 +106,12 @@ class EvalStep(Step):
     def check_files(self, base_dir: Path):
         """The suite's options, checked before any model loads (a typo in `-T` or
         `options:` would otherwise fail only once the model is up)."""
+        suite = self.get_suite()
         try:
-            self.get_suite().options(self._options(base_dir))
+            opts = suite.options(self._options(base_dir))
         except PersonascopeError as exc:
             return [("options", str(exc), "use only the options the suite lists")]
+        suite.items(opts)  # reads the suite's files: their errors name their own file and line
         return []
 
     def cache_parts(self, ctx) -> dict:

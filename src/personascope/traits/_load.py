@@ -77,10 +77,18 @@ def parse_trait_text(text: str, *, file: str = "<trait>", json_file: bool = Fals
     if not json_file:
         return parse_trait(load_yaml(text, file), file=file, text=text)
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise PersonascopeError(f"{file}:{exc.lineno}: not valid JSON ({exc.msg}) (fix: check commas, quotes and brackets)") from None
     return parse_trait(raw, file=file, text=text)
+
+
+def _no_duplicate_keys(pairs: list) -> dict:
+    keys = [k for k, _ in pairs]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    if dupes:
+        raise PersonascopeError(f"duplicate key {dupes[0]!r} in a JSON object (fix: keep one of them)")
+    return dict(pairs)
 
 
 def parse_trait(raw: Any, *, file: str = "<trait>", text: str = "") -> TraitSpec:
