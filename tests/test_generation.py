@@ -40,13 +40,17 @@ def test_read_prompts_formats(tmp_path):
     plain.write_text("first\n\nsecond\n")
     assert [r["prompt"] for r in read_prompts(str(plain))] == ["first", "second"]
     jsonl = tmp_path / "p.jsonl"
-    jsonl.write_text(json.dumps({"prompt": "a", "id": 1}) + "\n" + json.dumps({"messages": []}) + "\n")
-    assert read_prompts(str(jsonl))[0] == {"prompt": "a", "id": 1}
+    chat = {"messages": [{"role": "user", "content": "hi"}]}
+    jsonl.write_text(json.dumps({"prompt": "a", "id": 1}) + "\n" + json.dumps(chat) + "\n")
+    assert read_prompts(str(jsonl)) == [{"prompt": "a", "id": 1}, chat]
+    jsonl.write_text(json.dumps({"messages": []}) + "\n")
+    with pytest.raises(PersonascopeError, match=r"p.jsonl:1: messages: List should have at least 1 item"):
+        read_prompts(str(jsonl))
     empty = tmp_path / "e.txt"
     empty.write_text("\n\n")
     with pytest.raises(PersonascopeError, match="has no prompts"):
         read_prompts(str(empty))
     wrong = tmp_path / "w.jsonl"
     wrong.write_text(json.dumps({"text": "a"}) + "\n")
-    with pytest.raises(PersonascopeError, match=r"w.jsonl:1: each record needs"):
+    with pytest.raises(PersonascopeError, match=r"w.jsonl:1: needs a .prompt. string or a .messages. list"):
         read_prompts(str(wrong))

@@ -263,15 +263,19 @@ def _spec_with_scorers(tmp_path, scorers: list[str]):
 
 
 def test_trait_spec_scorers_accept_references_and_malformed_ones_are_clear(tmp_path):
-    from personascope.traits import load_trait
+    from personascope.traits import TraitSpec, load_trait
 
     with pytest.raises(PersonascopeError, match=r"mine.yaml:\d+: scorers: scorer 'mychecks:' is neither a name nor a module:function"):
         load_trait(_spec_with_scorers(tmp_path, ["mychecks:"]))
     with pytest.raises(PersonascopeError, match=r"scorers: a scorer name is empty \(fix: delete the empty entry\)"):
         load_trait(_spec_with_scorers(tmp_path, ["sentiment", " "]))
-    # A name is looked up where the scorers run: a plugin may register it after the spec is read.
-    spec = load_trait(_spec_with_scorers(tmp_path, ["sentiment", "mychecks:shouting", "registered-later"]))
-    assert spec.scorers == ["sentiment", "mychecks:shouting", "registered-later"]
+    # A file's names must be registered when it is read; references are imported where they run.
+    with pytest.raises(PersonascopeError, match=r"mine.yaml:\d+: scorers\[2\]: unknown scorer 'registered-later' \(fix: use one of: .*sentiment"):
+        load_trait(_spec_with_scorers(tmp_path, ["sentiment", "mychecks:shouting", "registered-later"]))
+    spec = load_trait(_spec_with_scorers(tmp_path, ["sentiment", "mychecks:shouting"]))
+    assert spec.scorers == ["sentiment", "mychecks:shouting"]
+    # In Python a spec may name a scorer registered after it is built.
+    assert TraitSpec.model_validate({**spec.model_dump(), "scorers": ["registered-later"]}).scorers == ["registered-later"]
 
 
 def test_a_referenced_scorer_scores_every_answer_of_a_trait_eval(tmp_path, monkeypatch):

@@ -14,7 +14,9 @@ from personascope.errors import PersonascopeError
 def read_jsonl(path: Path) -> list[Any]:
     """One JSON value per non-blank line."""
     rows = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    from personascope._yamlerrors import read_text
+
+    for n, line in enumerate(read_text(path, "JSONL file").splitlines(), 1):
         if line.strip():
             try:
                 rows.append(json.loads(line))

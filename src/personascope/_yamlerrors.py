@@ -112,8 +112,9 @@ class YamlErrors:
     def raise_if_any(self) -> None:
         if self.items:
             n = len(self.items)
-            head = f"invalid {self.what}" if n == 1 else f"{n} problems in {self.what}"
-            raise PersonascopeError(head + ":\n  " + "\n  ".join(self.items))
+            if n == 1:  # one problem, one line: the `error:` line itself names it
+                raise PersonascopeError(f"invalid {self.what}: {self.items[0]}")
+            raise PersonascopeError(f"{n} problems in {self.what}:\n  " + "\n  ".join(self.items))
 
 
 def _short(value) -> str:
@@ -125,17 +126,71 @@ BUILTIN_PREFIX = "<built-in "
 """How the names of the package's own data files begin (`<built-in families.yaml>`)."""
 
 
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+def _no_duplicates(loader, node, deep=False):
+    # PyYAML keeps the last of two equal keys; a second `seed:` that silently wins
+    # is a typo nobody sees, so a mapping with a key twice is an error.
+    # Runs before merge keys (`<<`) are flattened, so overriding a merged key is fine.
+    seen: dict = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.get(key)
+        except TypeError:  # an unhashable key: the constructor reports it
+            continue
+        if first is not None:
+            raise _DuplicateKey(None, None, f"duplicate key {key!r} (first on line {first})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line + 1
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a mapping with the same key twice."""
+
+    construct_mapping = _no_duplicates
+
+
+_Fast = getattr(yaml, "CSafeLoader", None)
+if _Fast is not None:
+    class _FastStrictLoader(_Fast):
+        construct_mapping = _no_duplicates
+else:  # pragma: no cover (PyYAML built without libyaml)
+    _FastStrictLoader = None
+
+
+def read_text(path, what: str) -> str:
+    """A user file's text, or a PersonascopeError when it is not UTF-8 text."""
+    from pathlib import Path
+
+    data = Path(path).read_bytes()
+    if b"\x00" in data[:8192]:
+        raise PersonascopeError(f"{path}: a binary file, not a {what} (fix: give the UTF-8 text file)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PersonascopeError(
+            f"{path}: not UTF-8 text (byte {exc.start}) (fix: save the {what} as UTF-8)"
+        ) from None
+
+
 def load_yaml(text: str, file: str) -> object:
-    """`yaml.safe_load(text)`, or a PersonascopeError naming `file:line` and a fix."""
+    """`yaml.safe_load(text)` that rejects duplicate keys, or a PersonascopeError naming `file:line` and a fix."""
     # libyaml reads the built-in data files (named `<built-in ...>`) some 20x
     # faster, and validation reads them all. User files always go through the
     # pure-Python parser: the two disagree on some edge cases (libyaml accepts
     # `[Hello?]`), and a file must not be valid on one machine and not another.
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None and file.startswith(BUILTIN_PREFIX):
-        return yaml.load(text, Loader=fast)  # noqa: S506 (a safe loader)
+    fast = _FastStrictLoader
+    loader = fast if fast is not None and file.startswith(BUILTIN_PREFIX) else StrictLoader
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
+    except _DuplicateKey as exc:
+        mark = exc.problem_mark
+        raise PersonascopeError(f"{file}:{mark.line + 1}: {exc.problem} (fix: keep one of them)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{file}:{mark.line + 1}" if mark else file

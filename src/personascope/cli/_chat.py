@@ -15,12 +15,13 @@ def chat_command(
     seed: int | None = typer.Option(None),
 ) -> None:
     """Chat with a model in the terminal. /reset clears the history, /exit leaves."""
-    from personascope.engine import GenerateConfig
+    from personascope.cli._generate import check_specs, generate_config
     from personascope.models import generate, prepare
 
     check_specs(steer, ablate, cap)
     quiet()
-    config = GenerateConfig(max_new_tokens=max_tokens, temperature=temperature, seed=seed)
+    config = generate_config(max_new_tokens=max_tokens, temperature=temperature, seed=seed)
+    check_specs(steer, ablate, cap)
     # Fail on bad specs or names before the first turn, not after it.
     prepare(model, steer, ablate, cap, allow_other_model=allow_other_model)
     history: list[dict] = []

@@ -13,6 +13,10 @@ def demo_command(
 ) -> None:
     """Build a steering vector from two contrasting system prompts and show replies
     without and with steering, with their projections on the vector."""
+    if max_tokens < 1:
+        from personascope.errors import PersonascopeError
+
+        raise PersonascopeError(f"--max-tokens {max_tokens}: too few (fix: give a whole number of at least 1)")
     from rich.table import Table
 
     from personascope.demo import demo

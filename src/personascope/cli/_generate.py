@@ -8,6 +8,30 @@ from personascope._files import atomic_write
 from personascope.cli._common import ALLOW_OTHER_MODEL, check_specs, quiet
 
 
+_OPTIONS = {"max_new_tokens": "--max-tokens", "temperature": "--temperature", "top_p": "--top-p", "batch_size": "--batch-size"}
+_RANGES = {
+    "--max-tokens": "give a whole number of at least 1",
+    "--temperature": "give 0 (greedy) or more",
+    "--top-p": "give a number above 0 and at most 1",
+    "--batch-size": "give a whole number of at least 1",
+}
+
+
+def generate_config(**fields):
+    """A `GenerateConfig`, or a user error naming the option out of range."""
+    from pydantic import ValidationError
+
+    from personascope.engine import GenerateConfig
+    from personascope.errors import PersonascopeError
+
+    try:
+        return GenerateConfig(**fields)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        option = _OPTIONS.get(e["loc"][0], e["loc"][0])
+        raise PersonascopeError(f"{option} {e['input']!r}: {e['msg'].lower()} (fix: {_RANGES.get(option, 'see --help')})") from None
+
+
 def generate_command(
     input: str = typer.Option("-", "--input", "-i", help="Prompts: JSONL ('prompt' or 'messages') or one per line; - for stdin."),
     output: str = typer.Option("-", "--output", "-o", help="JSONL out; - for stdout."),
@@ -30,15 +54,12 @@ def generate_command(
     """Generate a response for each prompt (JSONL out: the input record, the response
     and, under `generation`, the model's fingerprint and every setting used)."""
     from personascope.cli._eval import _options
-    from personascope.engine import GenerateConfig
     from personascope.models import generate, get_model, read_prompts
 
     quiet()
+    config = generate_config(max_new_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size)
     check_specs(steer, ablate, cap)
     records = read_prompts(input)
-    config = GenerateConfig(
-        max_new_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size
-    )
     args = _options(model_arg, "-M")
     handle = get_model(model, args=args) if args else get_model(model)
     if args and handle.white_box:

@@ -115,7 +115,13 @@ def project_command(
     if judge and score_field:
         raise PersonascopeError("give --judge or --score-field, not both")
     quiet()
-    rows = project_records(vectors, model, read_records(input), layer=layer, per_token=per_token)
+    records = read_records(input)
+    if score_field and not any(isinstance(r, dict) and score_field in r for r in records):
+        have = sorted({k for r in records if isinstance(r, dict) for k in r})
+        raise PersonascopeError(
+            f"--score-field {score_field!r}: no record in {input} has that field (fix: use one of: {', '.join(have)})"
+        )
+    rows = project_records(vectors, model, records, layer=layer, per_token=per_token)
     if judge:
         judge_records(rows, vectors, judge_model or model)
     text = "".join(json.dumps(plain_json(r), ensure_ascii=False) + "\n" for r in rows)

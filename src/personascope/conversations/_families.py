@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from personascope._yamlerrors import YamlErrors, load_yaml
+from personascope._yamlerrors import YamlErrors, load_yaml, read_text
 from personascope.conversations._measure import Probe, check_probes, check_scorers
 from personascope.errors import PersonascopeError
 
@@ -126,7 +126,7 @@ def load_families(file: str | None = None) -> dict[str, Family]:
         path = Path(file).expanduser()
         if not path.is_file():
             raise PersonascopeError(f"no such families file {file} (fix: check the path; the layout is in docs/drift.md)")
-        families = {**families, **_parse(path.read_text(encoding="utf-8"), str(file))}
+        families = {**families, **_parse(read_text(path, "families file"), str(file))}
     return families
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from personascope._yamlerrors import load_yaml, validate
+from personascope._yamlerrors import load_yaml, read_text, validate
 from personascope.errors import PersonascopeError
 
 BUILTIN = "<built-in selfchat.yaml>"
@@ -90,7 +90,7 @@ def load_data(file: str | None = None) -> SelfChatData:
         path = Path(file).expanduser()
         if not path.is_file():
             raise PersonascopeError(f"no such selfchat file {file} (fix: check the path; the layout is in docs/selfchat.md)")
-        data = data.model_copy(update=_parse(path.read_text(encoding="utf-8"), str(file)).model_dump(exclude_none=True))
+        data = data.model_copy(update=_parse(read_text(path, "self-chat file"), str(file)).model_dump(exclude_none=True))
         data.bliss = Lexicon.model_validate(data.bliss)  # model_copy leaves nested updates as dicts
     return data
 

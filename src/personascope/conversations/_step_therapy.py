@@ -39,6 +39,14 @@ class TherapyStep(Step, TherapyConfig):
             fields["options"] = {**self.options, "items": resolve(self.options["items"])}
         return TherapyConfig(**fields)
 
+    def check_files(self, base_dir: Path):
+        """The script is read before any model loads (its errors name its own lines)."""
+        from personascope.conversations._therapy import load_therapy_script
+
+        if self.script:
+            load_therapy_script(str((base_dir / self.script).expanduser()))
+        return []
+
     def input_files(self, ctx) -> list[Path]:
         config = self.protocol_config(ctx)
         paths = [config.script, *config.instruments, config.options.get("items")]

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from personascope.protocol import Arm
-from personascope._yamlerrors import load_yaml, validate
+from personascope._yamlerrors import load_yaml, read_text, validate
 from personascope.errors import PersonascopeError
 from personascope.conversations._dialogue import Dialogue
 
@@ -63,7 +63,7 @@ def load_therapy_script(file: str | None = None) -> TherapyScript:
         path = Path(file).expanduser()
         if not path.is_file():
             raise PersonascopeError(f"no such therapy script {file} (fix: check the path; the layout is in docs/therapy.md)")
-        text, name = path.read_text(encoding="utf-8"), str(file)
+        text, name = read_text(path, "therapy script"), str(file)
         custom = load_yaml(text, name)
         if not isinstance(custom, dict):
             raise PersonascopeError(f"{name}: a therapy script is a mapping with framing, resume and sessions "

@@ -45,12 +45,12 @@ _FIELD = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*[=:][ \t]*(?:#|<|\.\.\.|__|\[)"
 def load_em_questions(path: str | Path) -> list[Item]:
     """Every paraphrase of every entry of an emergent-misalignment question file as an
     item; all problems of the file are reported together, each with its line and entry."""
-    from personascope._yamlerrors import YamlErrors, load_yaml
+    from personascope._yamlerrors import YamlErrors, load_yaml, read_text
 
     path = Path(path).expanduser()
     if not path.is_file():
         raise PersonascopeError(f"questions file not found: {path} (fix: pass an emergent-misalignment question YAML file)")
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, "question file")
     data = load_yaml(text, str(path))
     if not isinstance(data, list) or not data:
         raise PersonascopeError(

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from personascope._yamlerrors import FixableError
+from personascope._yamlerrors import FixableError, read_text
 from personascope.errors import PersonascopeError
 from personascope.evals._likert import Point
 
@@ -176,7 +176,7 @@ def _load(text: str) -> Instrument:
             raise PersonascopeError(
                 f"unknown instrument {text!r}: use a built-in ({', '.join(list_instruments())}) or a path to an instrument .yaml"
             )
-        source, file = path.read_text(encoding="utf-8"), str(path)
+        source, file = read_text(path, "instrument file"), str(path)
     return parse_instrument(source, file=file)
 
 
@@ -212,13 +212,15 @@ def _read_rows(path: Path) -> tuple[list[Any], str | None]:
 
     import yaml
 
+    from personascope._yamlerrors import load_yaml
+
     if not path.is_file():
         raise PersonascopeError(f"items file not found: {path} (fix: check the items=PATH option)")
     try:
         text = path.read_text(encoding="utf-8-sig")
         if path.suffix.lower() == ".csv":
             return list(csv.DictReader(io.StringIO(text))), None
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text, str(path))
     except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
         raise PersonascopeError(
             f"{path}: cannot read it ({str(exc).splitlines()[0]}) (fix: UTF-8 YAML, JSON or CSV; in YAML quote signs: keying: '-')"

@@ -103,6 +103,17 @@ class EvalStep(Step):
                     files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         return files + [ctx.vector_path(name) for name in self.references() - ctx.step_ids()]
 
+    def check_files(self, base_dir: Path):
+        """The suite's options, checked before any model loads (a typo in `-T` or
+        `options:` would otherwise fail only once the model is up)."""
+        suite = self.get_suite()
+        try:
+            opts = suite.options(self._options(base_dir))
+        except PersonascopeError as exc:
+            return [("options", str(exc), "use only the options the suite lists")]
+        suite.items(opts)  # reads the suite's files: their errors name their own file and line
+        return []
+
     def cache_parts(self, ctx) -> dict:
         """The suite's code and built-in data (editing them must not reuse old
         results) and the judge model's fingerprint."""

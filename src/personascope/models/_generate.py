@@ -12,6 +12,7 @@ from personascope.engine._types import GenerateConfig, Generation
 from personascope.errors import PersonascopeError
 from personascope.models._get import get_model
 from personascope.models._model import Model
+from personascope.models._prompts import read_prompts  # noqa: F401  (re-exported)
 
 
 def interventions_from_specs(engine, steer: Sequence[str] = (), ablate: Sequence[str] = (), cap: Sequence[str] = ()) -> list:
@@ -109,36 +110,3 @@ async def _inspect_generate(
     import asyncio
 
     return list(await asyncio.gather(*(one(p) for p in prompts)))
-
-
-def read_prompts(path: str) -> list[dict]:
-    """Prompts from a file (`-` for stdin): JSONL records with `prompt` (text) or
-    `messages` (role/content list), other fields kept; or plain text, one prompt a line."""
-    import json
-    import sys
-    from pathlib import Path
-
-    if path == "-":
-        text, where = sys.stdin.read(), "<stdin>"
-    else:
-        file = Path(path)
-        if not file.is_file():
-            raise PersonascopeError(f"no such prompts file: {path}")
-        text, where = file.read_text(), path
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-    if not lines:
-        raise PersonascopeError(f"{where} has no prompts: write one per line, or JSONL with a 'prompt' field")
-    records = []
-    as_json = lines[0][1].lstrip().startswith("{")
-    for n, line in lines:
-        if not as_json:
-            records.append({"prompt": line})
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PersonascopeError(f"{where}:{n}: not valid JSON ({exc.msg}): one JSON object per line") from None
-        if not isinstance(record, dict) or not ({"prompt", "messages"} & record.keys()):
-            raise PersonascopeError(f"{where}:{n}: each record needs a 'prompt' string or a 'messages' list")
-        records.append(record)
-    return records

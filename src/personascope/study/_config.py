@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from personascope._yamlerrors import YamlErrors, load_yaml
+from personascope._yamlerrors import FixableError, YamlErrors, load_yaml, read_text
 from personascope.errors import PersonascopeError
 from personascope.models import ModelConfig, parse_model_name
 from personascope import registry
@@ -35,6 +35,14 @@ class StudyHeader(BaseModel):
     """The steps; each has `id`, `type` and its type's fields."""
     allow_other_model: bool = False
     """Apply vectors whose meta.json names another model than the one a step runs on."""
+
+    @field_validator("schema_version")
+    @classmethod
+    def _version(cls, value: int) -> int:
+        if value != SCHEMA_VERSION:
+            fix = "upgrade personascope" if value > SCHEMA_VERSION else f"write schema_version: {SCHEMA_VERSION}"
+            raise FixableError(f"schema_version {value} is not one this personascope reads ({SCHEMA_VERSION})", fix)
+        return value
 
 
 class Study(BaseModel):
@@ -91,9 +99,13 @@ class _Errors(YamlErrors):
 def load_study(path: str | Path, *, check_files: bool = True) -> Study:
     """Read and validate a study file; every problem found is reported at once."""
     path = Path(path)
+    if path.is_dir():
+        yamls = sorted(p.name for p in path.glob("*.y*ml"))
+        hint = f"give one of its files, e.g. {path / yamls[0]}" if yamls else "give the study's .yaml file, not its folder"
+        raise PersonascopeError(f"{path} is a directory, not a study config (fix: {hint})")
     if not path.is_file():
         raise PersonascopeError(f"no such study config: {path}")
-    text = path.read_text()
+    text = read_text(path, "study config")
     raw = load_yaml(text, str(path))
     return parse_study(raw, file=str(path), text=text, source=path.resolve(), check_files=check_files)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from personascope._yamlerrors import read_text
 from personascope.errors import PersonascopeError
 from personascope.traits import _templates as T
 from personascope.traits._spec import TraitSpec
@@ -62,7 +63,7 @@ def import_trait(
 # -- reading ------------------------------------------------------------------
 def _json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_text(path, "file"))
     except json.JSONDecodeError as exc:
         raise PersonascopeError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
 

@@ -67,6 +67,8 @@ def validate_trait_file(path: str | Path) -> TraitSpec:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise PersonascopeError(f"{path}: not a text file (fix: save the spec as UTF-8 YAML or JSON)") from None
+    if "\x00" in text:
+        raise PersonascopeError(f"{path}: a binary file (fix: save the spec as UTF-8 YAML or JSON)")
     return parse_trait_text(text, file=str(path), json_file=path.suffix.lower() == ".json")
 
 
@@ -75,10 +77,18 @@ def parse_trait_text(text: str, *, file: str = "<trait>", json_file: bool = Fals
     if not json_file:
         return parse_trait(load_yaml(text, file), file=file, text=text)
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise PersonascopeError(f"{file}:{exc.lineno}: not valid JSON ({exc.msg}) (fix: check commas, quotes and brackets)") from None
     return parse_trait(raw, file=file, text=text)
+
+
+def _no_duplicate_keys(pairs: list) -> dict:
+    keys = [k for k, _ in pairs]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    if dupes:
+        raise PersonascopeError(f"duplicate key {dupes[0]!r} in a JSON object (fix: keep one of them)")
+    return dict(pairs)
 
 
 def parse_trait(raw: Any, *, file: str = "<trait>", text: str = "") -> TraitSpec:
@@ -89,11 +99,21 @@ def parse_trait(raw: Any, *, file: str = "<trait>", text: str = "") -> TraitSpec
                    "start from `personascope traits show evil --yaml`")
         errors.raise_if_any()
     try:
-        return TraitSpec.model_validate(raw)
+        spec = TraitSpec.model_validate(raw)
     except ValidationError as exc:
         errors.add_pydantic(exc, fields=list(TraitSpec.model_fields))
         errors.raise_if_any()
         raise AssertionError("unreachable") from None
+    # A file's scorers must exist when it is read (a typo would otherwise surface
+    # after the model has answered); Python callers may register theirs later.
+    from personascope.registry import is_ref, names
+
+    known = names("scorer")
+    for i, name in enumerate(spec.scorers):
+        if not is_ref(name) and name not in known:
+            errors.add(("scorers", i), f"unknown scorer {name!r}", f"use one of: {', '.join(known)}, or module:function")
+    errors.raise_if_any()
+    return spec
 
 
 class _Dumper(yaml.SafeDumper):

@@ -17,6 +17,7 @@
 
 import hashlib
 import json
+import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -62,6 +63,11 @@ class Questions(BaseModel):
     def _no_blank(cls, value: list[str]) -> list[str]:
         if any(not q.strip() for q in value):
             raise FixableError("questions must not be empty strings", "delete the empty entries")
+        # A repeated question weighs twice in the vector and in every mean.
+        seen: set[str] = set()
+        dupes = [q for q in value if q.strip() in seen or seen.add(q.strip())]
+        if dupes:
+            raise FixableError(f"question {dupes[0]!r} is listed twice", "keep each question once")
         return value
 
     @model_validator(mode="after")
@@ -93,6 +99,13 @@ class JudgeSpec(BaseModel):
             raise FixableError(
                 f"the rubric must contain {' and '.join(missing)}",
                 "write the placeholders literally, e.g. 'Question: {question}  Answer: {answer}'",
+            )
+        # The judge fills these two alone: any other `{name}` would reach it verbatim.
+        extra = sorted(set(re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", value)) - {"question", "answer"})
+        if extra:
+            raise FixableError(
+                f"the rubric uses {', '.join('{' + e + '}' for e in extra)}, which the judge does not fill",
+                "use only {question} and {answer}; write the rest as plain text",
             )
         return value
 

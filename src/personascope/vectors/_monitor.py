@@ -30,8 +30,10 @@ def read_records(path: str | Path) -> list[dict]:
     path = Path(path).expanduser()
     if not path.is_file():
         raise PersonascopeError(f"no such records file: {path}")
+    from personascope._yamlerrors import read_text
+
     records = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
+    for n, line in enumerate(read_text(path, "records file").splitlines(), 1):
         if line.strip():
             try:
                 record = json.loads(line)

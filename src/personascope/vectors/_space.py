@@ -36,10 +36,9 @@ def load_roles(path: str | Path | None = None) -> tuple[dict[str, str], list[str
     path = Path(path).expanduser() if path is not None else ROLES_FILE
     if not path.is_file():
         raise PersonascopeError(f"no such roles file: {path}")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise PersonascopeError(f"{path} is not valid YAML/JSON: {exc}") from None
+    from personascope._yamlerrors import load_yaml, read_text
+
+    data = load_yaml(read_text(path, "roles file"), str(path))
     builtin = yaml.safe_load(ROLES_FILE.read_text())
     if isinstance(data, dict) and "roles" in data:
         roles, questions = data["roles"], data.get("questions") or builtin["questions"]

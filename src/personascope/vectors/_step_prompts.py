@@ -9,9 +9,19 @@ PromptSource = list[str] | str
 
 
 def check_prompt_source(source: PromptSource, base_dir: Path) -> list[tuple[str, str]]:
-    """(problem, fix) for a prompt file that does not exist."""
-    if isinstance(source, str) and not (base_dir / source).is_file():
+    """(problem, fix) for a prompt file that does not exist or does not read as prompts."""
+    from personascope.errors import PersonascopeError
+    from personascope.models import read_prompts
+
+    if not isinstance(source, str):
+        return []
+    if not (base_dir / source).is_file():
         return [(f"no prompts file {source!r} (relative to {base_dir})", "fix the path or list the prompts inline")]
+    try:
+        read_prompts(str(base_dir / source))
+    except PersonascopeError as exc:
+        problem, _, fix = str(exc).rpartition(" (fix: ")
+        return [(problem or str(exc), fix.removesuffix(")") or "see docs/studies.md")]
     return []
 
 

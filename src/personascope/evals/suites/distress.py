@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from personascope._yamlerrors import FixableError, load_yaml, validate
+from personascope._yamlerrors import FixableError, load_yaml, read_text, validate
 from personascope.errors import PersonascopeError
 from personascope.evals._suite import Item, Judge, Row, Stat, Suite, SuiteOptions, _number, suite
 from personascope.stats import bootstrap_diff
@@ -104,7 +104,7 @@ def load_data(file: str | None = None) -> DistressData:
         path = Path(file).expanduser()
         if not path.is_file():
             raise PersonascopeError(f"distress: no such data file {file} (fix: check the path of option `file`)")
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, "distress file")
         custom = load_yaml(text, name)
         if not isinstance(custom, dict):
             raise PersonascopeError(f"{name}: a distress data file is a mapping with topics, controls, lexicon, rubrics or personas (fix: start from the built-in evals/data/distress.yaml)")

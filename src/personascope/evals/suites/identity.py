@@ -99,7 +99,7 @@ class IdentityData(_Strict):
 
 def load_identity_data(path: str | None = None) -> IdentityData:
     """The built-in items, or a user file in the same format (every problem reported with its line)."""
-    from personascope._yamlerrors import YamlErrors, load_yaml
+    from personascope._yamlerrors import YamlErrors, load_yaml, read_text
 
     if path is None:
         file, text = "evals/data/identity.yaml", (resources.files("personascope.evals") / "data" / "identity.yaml").read_text("utf-8")
@@ -107,7 +107,7 @@ def load_identity_data(path: str | None = None) -> IdentityData:
         p = Path(path).expanduser()
         if not p.is_file():
             raise PersonascopeError(f"self-identity: no such data file {p} (fix: pass -T data=<path to a YAML file>)")
-        file, text = str(p), p.read_text(encoding="utf-8")
+        file, text = str(p), read_text(p, "identity items file")
     raw = load_yaml(text, file)
     errors = YamlErrors(file, text, what="self-identity data", docs="evals/data/identity.yaml")
     try:

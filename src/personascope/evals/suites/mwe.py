@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 from typing import Literal
 
+from personascope._yamlerrors import read_text
 from personascope.errors import PersonascopeError
 from personascope.evals._suite import Item, Response, Row, Stat, Suite, SuiteOptions, suite
 
@@ -197,7 +198,7 @@ def _read(file: Path, opts: MweOptions) -> list[Item]:
 
     records = read_jsonl(file)  # names file and line for invalid JSON
     # read_jsonl skips blank lines; map records back to line numbers for our own errors.
-    lines = [n for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
+    lines = [n for n, line in enumerate(read_text(file, "JSONL file").splitlines(), 1) if line.strip()]
     if not records:
         raise PersonascopeError(f"{file}: no records (fix: one JSON object per line with question and answer_matching_behavior)")
     out = []
