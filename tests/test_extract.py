@@ -15,6 +15,7 @@ from personascope.models import Model
 from personascope.traits import TraitSpec
 from personascope.vectors import ExtractConfig, PersonaVector, Sample, extract_from_responses, extract_vector, read_samples
 from personascope.vectors._filter import apply_filter, decide
+from personascope.vectors._quality import choose_layer
 
 runner = CliRunner()
 
@@ -92,7 +93,11 @@ def test_saved_directory_metadata_and_poolings(tiny, tmp_path):
     assert meta["filter"] == {"policy": "auto", "applied": False, "reason": "judge disabled (--no-judge): every response kept"}
     assert meta["counts"]["pairs_kept"] == 6 and meta["counts"]["instruction_pairs"] == 2
     assert meta["quality"]["positive"] == meta["quality"]["negative"] == 4
-    assert meta["personascope_version"] and meta["schema_version"] == 1 and "layer_convention" in meta
+    assert meta["personascope_version"] and meta["schema_version"] == 2 and "layer_convention" in meta
+    # The text-only reading (what a monitor of a deployed model sees) chose the layer.
+    assert meta["layer_selected_by"] == "text_only" and meta["quality"]["headline"] == "text_only"
+    assert [set(r) for r in meta["layers_text_only"]] == [{"layer", "auroc", "cohens_d"}] * 4
+    assert meta["chosen_layer"] == choose_layer(meta["layers_text_only"]) and result.layers == meta["layers_text_only"]
     assert {"generate", "capture", "quality", "total"} <= set(meta["timings"])
     records = read_samples(path)
     assert len(records) == 12 + 8 and {r["split"] for r in records} == {"extract", "eval"}
@@ -227,6 +232,7 @@ def test_cli_extract_and_show(tmp_path, tiny_dir, monkeypatch):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "chosen layer" in result.output and "held-out AUROC" in result.output and "off (--no-judge)" in result.output
+    assert "text only" in result.output
     shown = runner.invoke(app, ["vectors", "show", str(out), "--json"])
     assert shown.exit_code == 0, shown.output
     data = json.loads(shown.stdout)
@@ -236,6 +242,13 @@ def test_cli_extract_and_show(tmp_path, tiny_dir, monkeypatch):
     assert human.exit_code == 0 and "held-out quality per layer" in human.output and "chosen" in human.output
     bad = runner.invoke(app, [*args[:-1], "--samples", "3"])
     assert bad.exit_code == 2 and "temperature" in bad.output
+    # --select-layer-by in_context restores the choice by responses read after their system prompt.
+    old = runner.invoke(app, [*args, "--select-layer-by", "in_context", "--out", str(tmp_path / "old")])
+    assert old.exit_code == 0, old.output
+    meta = json.loads((tmp_path / "old" / "meta.json").read_text())
+    assert meta["layer_selected_by"] == "in_context" and meta["chosen_layer"] == choose_layer(meta["layers"])
+    wrong = runner.invoke(app, [*args, "--select-layer-by", "prompt"])
+    assert wrong.exit_code == 2 and "select_layer_by" in wrong.output
 
 
 # -- the embedded model ------------------------------------------------------
@@ -332,4 +345,5 @@ def test_acceptance_steering_raises_projection_monotonically(accepted, trait):
 )
 def test_acceptance_held_out_auroc(accepted, trait):
     result, _ = accepted(trait)
-    assert result.layers[result.chosen_layer]["auroc"] >= 0.9, result.layers[result.chosen_layer]
+    row = result.layers_text_only[result.chosen_layer]  # read without the eliciting system prompt
+    assert row["auroc"] >= 0.9, (row, result.layers_in_context[result.chosen_layer])

@@ -15,6 +15,12 @@ def test_quickstart_steers_and_reruns_without_model_calls(tmp_path, monkeypatch)
     assert projection["cheerful"].ci_low > projection["unsteered"].value > projection["gloomy"].ci_high
     d = next(m for m in store.metrics("mood") if m.name == "in-sample Cohen's d")
     assert d.value > 1.0
+    # Persona vectors, read from the response text alone (measured on smollm2: evil 0.83, assistant 1.00),
+    # and higher with the eliciting system prompt in context (evil 0.97).
+    auroc = {step: {m.name: m for m in store.metrics(step)} for step in ("evil", "assistant")}
+    assert auroc["evil"]["held-out AUROC (text only)"].headline and auroc["evil"]["held-out AUROC (text only)"].value >= 0.7
+    assert auroc["assistant"]["held-out AUROC (text only)"].value >= 0.9
+    assert auroc["evil"]["held-out AUROC (prompt in context)"].value >= auroc["evil"]["held-out AUROC (text only)"].value
     # The eval steps ran every item in every arm and report their headline numbers.
     assert len(store.transcripts("identity")) == 12
     assert {m.name for m in store.metrics("identity", headline=True)} >= {"modal category share", "paraphrase consistency"}

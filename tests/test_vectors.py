@@ -26,8 +26,38 @@ def test_save_load_roundtrip(tmp_path):
     v.save(tmp_path / "vec")
     back = PersonaVector.load(tmp_path / "vec")
     assert torch.equal(back.data, v.data)
-    assert back.meta["name"] == "x" and back.meta["schema_version"] == 1
+    assert back.meta["name"] == "x" and back.meta["schema_version"] == 2
     assert not list((tmp_path / "vec").glob("*.tmp"))
+
+
+def test_schema_1_vector_loads_and_reads_as_chosen_in_context(tmp_path):
+    """A directory written before `layer_selected_by` existed: its layer was chosen with the prompt in context."""
+    import json
+
+    from safetensors.torch import save_file
+    from typer.testing import CliRunner
+
+    from personascope.cli import app
+    from personascope.vectors._quality import chosen_row, headline_layers, selected_by
+
+    (tmp_path / "old").mkdir()
+    save_file({"vectors": torch.randn(3, 4)}, str(tmp_path / "old" / "vectors.safetensors"))
+    layers = [{"layer": i, "auroc": a, "cohens_d": d} for i, (a, d) in enumerate([(0.6, 0.3), (0.97, 2.5), (0.9, 1.9)])]
+    text = [{"layer": i, "auroc": a, "cohens_d": d} for i, (a, d) in enumerate([(0.55, 0.2), (0.83, 1.1), (0.88, 1.4)])]
+    old = {"schema_version": 1, "name": "evil", "model": "smollm2", "pooling": "response_mean", "layers": layers,
+           "layers_text_only": text, "chosen_layer": 1, "layer_choice": "max held-out AUROC"}
+    (tmp_path / "old" / "meta.json").write_text(json.dumps(old))
+    meta = PersonaVector.load(tmp_path / "old").meta
+    assert meta["schema_version"] == 1 and selected_by(meta) == "in_context" and headline_layers(meta) == layers
+    assert chosen_row(meta) == layers[1] and chosen_row(meta, "text_only") == text[1]
+    shown = CliRunner().invoke(app, ["vectors", "show", str(tmp_path / "old")])
+    assert shown.exit_code == 0, shown.output
+    assert "0.83" in shown.output and "0.97" in shown.output and "system prompt in context" in shown.output
+    # Older still: no text-only table at all.
+    (tmp_path / "old" / "meta.json").write_text(json.dumps({k: v for k, v in old.items() if k != "layers_text_only"}))
+    meta = PersonaVector.load(tmp_path / "old").meta
+    assert chosen_row(meta, "text_only") == {} and chosen_row(meta) == layers[1]
+    assert CliRunner().invoke(app, ["vectors", "show", str(tmp_path / "old")]).exit_code == 0
 
 
 def test_bad_vector_files(tmp_path):

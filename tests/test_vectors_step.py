@@ -46,7 +46,10 @@ def test_vectors_step_writes_vector_metrics_transcripts_and_report(tmp_path, tin
     assert vec.meta["trait"] == "happy" and vec.meta["chosen_layer"] in range(4)
     store = RunStore(run / "store.sqlite")
     metrics = {(m.name, m.arm): m for m in store.metrics("happy")}
-    assert metrics[("held-out AUROC", "")].headline and metrics[("held-out Cohen's d", "")].headline
+    # The text-only reading heads the metrics; the in-context one follows, not as a headline.
+    assert metrics[("held-out AUROC (text only)", "")].headline and metrics[("held-out Cohen's d (text only)", "")].headline
+    assert not metrics[("held-out AUROC (prompt in context)", "")].headline
+    assert vec.meta["layer_selected_by"] == "text_only"
     assert metrics[("chosen layer", "")].value == vec.meta["chosen_layer"]
     assert metrics[("kept pairs", "")].value == 6
     assert {("steered projection", f"coef {c}") for c in (0, 4, 8)} <= set(metrics)
@@ -56,12 +59,12 @@ def test_vectors_step_writes_vector_metrics_transcripts_and_report(tmp_path, tin
     assert {"positive", "negative", "steer +0", "steer +4", "steer +8"} <= arms
     assert len([t for t in transcripts if t.metadata.get("split") == "extract"]) == 12
     layers = json.loads((run / "artifacts" / "happy" / "layers.json").read_text())
-    assert {"layer", "auroc", "cohens_d", "auroc_text_only", "norm"} <= set(layers[0])
+    assert {"layer", "auroc", "cohens_d", "auroc_text_only", "cohens_d_text_only", "norm"} <= set(layers[0])
     steer = json.loads((run / "artifacts" / "happy" / "steer_check.json").read_text())
     assert [r["coef"] for r in steer["coefs"]] == [0, 4, 8] and isinstance(steer["monotonic"], bool)
     assert {m.name for m in store.metrics("use")} >= {"projection happy@2"}
     html = result.report.read_text()
-    assert "Held-out AUROC and Cohen" in html and "Steering check" in html and "judge" in html.lower()
+    assert "Held-out AUROC and Cohen" in html and "held-out AUROC, text only" in html and "Steering check" in html and "judge" in html.lower()
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 

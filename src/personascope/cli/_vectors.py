@@ -54,6 +54,11 @@ def extract_command(
     neg_max: float = typer.Option(50.0, "--neg-max", help="Keep negatives scoring below this."),
     coherence_min: float = typer.Option(50.0, "--coherence-min", help="Keep responses at least this coherent."),
     min_pairs: int = typer.Option(4, "--min-pairs", help="Fewest kept positive/negative pairs allowed."),
+    select_layer_by: str = typer.Option(
+        "text_only", "--select-layer-by",
+        help="text_only: pick the layer by held-out responses read without their system prompt (what a monitor sees); "
+        "in_context: read after it (the older, higher-reading choice).",
+    ),
     responses: tuple[str, str] | None = typer.Option(
         None, "--responses", help="POS NEG: build from existing response files (JSONL or CSV) instead of generating."
     ),
@@ -73,7 +78,7 @@ def extract_command(
         config = ExtractConfig(
             samples=samples, max_tokens=max_tokens, temperature=temperature, n_pairs=pairs, n_questions=questions,
             eval_questions=eval_questions, judge=not no_judge, filter=filter, pos_min=pos_min, neg_max=neg_max,
-            coherence_min=coherence_min, min_pairs=min_pairs,
+            coherence_min=coherence_min, min_pairs=min_pairs, select_layer_by=select_layer_by,
         )
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors())
@@ -90,14 +95,22 @@ def extract_command(
     print_summary(result.meta, path)
 
 
+def _reading(meta: dict) -> str:
+    from personascope.vectors._quality import selected_by
+
+    return "the response text alone" if selected_by(meta) == "text_only" else "responses with their system prompt in context"
+
+
 def print_summary(meta: dict, path: Path) -> None:
     from rich.table import Table
 
     from personascope.report._html import fmt
 
+    from personascope.vectors._quality import chosen_row
+
     counts, check = meta.get("counts", {}), meta.get("sanity_check") or {}
     chosen = meta.get("chosen_layer")
-    row = next((r for r in meta.get("layers", []) if r["layer"] == chosen), {})
+    text, context = chosen_row(meta, "text_only"), chosen_row(meta, "in_context")
     table = Table(title=f"persona vector: {meta.get('name')} on {meta.get('model')}", show_header=False)
     judge = meta.get("judge", {})
     items = [
@@ -106,9 +119,10 @@ def print_summary(meta: dict, path: Path) -> None:
         ("judge", judge.get("model") or ("off (scores from the response files)" if check else "off (--no-judge)")),
         ("judge sanity AUROC", fmt(check.get("auroc")) if check else "—"),
         ("filter", f"{meta['filter']['policy']}: {'applied' if meta['filter']['applied'] else 'not applied'}"),
-        ("chosen layer", fmt(chosen)),
-        ("held-out AUROC at chosen layer", fmt(row.get("auroc"))),
-        ("held-out Cohen's d at chosen layer", fmt(row.get("cohens_d"))),
+        ("chosen layer", f"{fmt(chosen)} (by {_reading(meta)})"),
+        ("held-out AUROC at chosen layer, text only", fmt(text.get("auroc"))),
+        ("held-out Cohen's d at chosen layer, text only", fmt(text.get("cohens_d"))),
+        ("held-out AUROC / d, system prompt in context", f"{fmt(context.get('auroc'))} / {fmt(context.get('cohens_d'))}"),
         ("time", f"{meta.get('timings', {}).get('total', 0):.1f} s"),
         ("written to", str(path)),
     ]
@@ -143,11 +157,14 @@ def show_command(
         console.print("No per-layer quality recorded (only `vectors extract` measures it).")
         return
     text = {r["layer"]: r for r in meta.get("layers_text_only") or []}
-    table = Table("layer", "AUROC", "Cohen's d", "AUROC (text only)", "", title="held-out quality per layer")
+    table = Table("layer", "AUROC (text only)", "Cohen's d (text only)", "AUROC (prompt in context)",
+                  "Cohen's d (prompt in context)", "", title="held-out quality per layer")
     for r in meta["layers"]:
         mark = "◀ chosen" if r["layer"] == meta["chosen_layer"] else ""
-        table.add_row(str(r["layer"]), fmt(r["auroc"]), fmt(r["cohens_d"]), fmt(text.get(r["layer"], {}).get("auroc")), mark)
+        t = text.get(r["layer"], {})
+        table.add_row(str(r["layer"]), fmt(t.get("auroc")), fmt(t.get("cohens_d")), fmt(r["auroc"]), fmt(r["cohens_d"]), mark)
     console.print(table)
+    console.print(f"layer chosen by {_reading(meta)}", highlight=False)
     counts, check, filt = meta.get("counts", {}), meta.get("sanity_check") or {}, meta.get("filter", {})
     console.print(
         f"kept pairs {counts.get('pairs_kept')} of {counts.get('pairs')}; judge {meta.get('judge', {}).get('model') or 'off'}"

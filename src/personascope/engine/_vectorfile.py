@@ -18,7 +18,8 @@ from personascope.errors import PersonascopeError
 TENSORS = "vectors.safetensors"
 META = "meta.json"
 KEY = "vectors"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""The newest vector meta.json this reads (the vectors package writes it; 2 adds which reading chose the layer)."""
 
 
 def tensors_file(path: str | Path) -> Path:

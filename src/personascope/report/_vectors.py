@@ -20,30 +20,39 @@ def _json(view: StepView, name: str, kind: str):
 
 
 @cached_figure
-def quality_plot(layers: list, chosen) -> Html:
-    """Held-out AUROC (with and without the system prompt in context) and Cohen's d per layer."""
+def quality_plot(layers: list, chosen, by: str = "in_context") -> Html:
+    """Held-out AUROC (response text alone, and with the system prompt in context) and Cohen's d per layer.
+
+    The reading that chose the layer (`by`) is drawn solid and gives the markers and the title.
+    """
     xs = [int(r["layer"]) for r in layers]
-    auc = [finite(r.get("auroc")) for r in layers]
+    context = [finite(r.get("auroc")) for r in layers]
     text = [finite(r.get("auroc_text_only")) for r in layers]
-    d = [finite(r.get("cohens_d")) for r in layers]
+    has_text = any(t == t for t in text)
+    if by == "text_only" and has_text:
+        auc, other, names = text, context, ("response text only", "system prompt in context")
+        d = [finite(r.get("cohens_d_text_only")) for r in layers]
+    else:
+        auc, other, names = context, text, ("system prompt in context", "response text only")
+        d = [finite(r.get("cohens_d")) for r in layers]
     with figure(6.4, 4.0, nrows=2, sharex=True, height_ratios=[3, 2]) as (fig, (top, bottom)):
-        top.plot(xs, auc, marker="o", markersize=3.5, color=COLORS[0], label="system prompt in context")
-        if any(t == t for t in text):
-            top.plot(xs, text, marker=".", linestyle="--", color=COLORS[2], label="response text only")
+        top.plot(xs, auc, marker="o", markersize=3.5, color=COLORS[0], label=names[0])
+        if any(t == t for t in other):
+            top.plot(xs, other, marker=".", linestyle="--", color=COLORS[2], label=names[1])
             top.legend(frameon=False, fontsize=8, loc="upper left")
         top.axhline(0.5, color="#666", linewidth=0.8, linestyle="--")
         top.set_ylabel("held-out AUROC")
-        top.set_ylim(min([0.4, *(a for a in auc + text if a == a)]) - 0.02, 1.03)
+        top.set_ylim(min([0.4, *(a for a in auc + other if a == a)]) - 0.02, 1.03)
         bottom.plot(xs, d, marker="o", markersize=3.5, color=COLORS[3])
-        bottom.set_ylabel("Cohen's d")
+        bottom.set_ylabel(f"Cohen's d ({names[0]})")
         bottom.set_xlabel("layer (output of decoder block i)")
         if chosen in xs:
             k = xs.index(chosen)
             for ax, ys in ((top, auc), (bottom, d)):
                 ax.axvline(chosen, color=COLORS[1], linewidth=1.2, linestyle=":")
                 ax.plot([chosen], [ys[k]], marker="o", markersize=9, markerfacecolor="none", markeredgecolor=COLORS[1], markeredgewidth=1.5)
-            top.set_title(label(f"Held-out separation per layer · chosen layer {chosen} (AUROC {auc[k]:.3g}, d {d[k]:.3g})"))
-        return png(fig, "Held-out AUROC and Cohen's d per layer; the dotted line marks the chosen layer")
+            top.set_title(label(f"Held-out separation per layer · chosen layer {chosen} ({names[0]}: AUROC {auc[k]:.3g}, d {d[k]:.3g})"))
+        return png(fig, f"Held-out AUROC and Cohen's d per layer ({names[0]} solid); the dotted line marks the chosen layer")
 
 
 @cached_figure
@@ -124,21 +133,25 @@ def vectors_section(view: StepView) -> Html:
     chosen = meta.get("chosen_layer")
     row = next((r for r in layers or [] if r.get("layer") == chosen), {})
     counts = meta.get("counts") or {}
+    by = meta.get("layer_selected_by") if meta.get("layer_selected_by") in ("text_only", "in_context") else "in_context"
+    text = [("held-out AUROC, text only", fmt(row.get("auroc_text_only"))),
+            ("held-out Cohen's d, text only", fmt(row.get("cohens_d_text_only")))]
+    context = [("held-out AUROC, prompt in context", fmt(row.get("auroc"))),
+               ("held-out Cohen's d, prompt in context", fmt(row.get("cohens_d")))]
     facts = [
         ("trait", meta.get("trait", view.config.get("trait"))),
-        ("chosen layer", fmt(chosen)),
-        ("held-out AUROC at that layer", fmt(row.get("auroc"))),
-        ("held-out Cohen's d", fmt(row.get("cohens_d"))),
-        ("AUROC, response text only", fmt(row.get("auroc_text_only"))),
+        ("chosen layer", f"{fmt(chosen)} (by {'text only' if by == 'text_only' else 'prompt in context'})"),
+        *(text + context if by == "text_only" else context + text),
         ("responses (positive / negative)", f"{fmt(counts.get('positive'))} / {fmt(counts.get('negative'))}"),
         ("kept pairs", f"{fmt(counts.get('pairs_kept'))} of {fmt(counts.get('pairs'))}"),
         ("held-out questions", fmt(counts.get("eval_questions"))),
     ]
     parts = [
         problem, meta_problem, sanity_block(meta) if meta else Html(""),
-        tag("div", quality_plot(layers, chosen) if layers else tag("p", "No per-layer table was recorded.", class_="muted"), dl(facts), class_="side"),
-        tag("p", "Layer choice: ", meta.get("layer_choice", "—"), ". AUROC is measured on held-out eval questions, each response "
-            "read after its own system prompt; the dashed line reads the response text alone.", class_="muted"),
+        tag("div", quality_plot(layers, chosen, by) if layers else tag("p", "No per-layer table was recorded.", class_="muted"), dl(facts), class_="side"),
+        tag("p", "Layer choice: ", meta.get("layer_choice", "—"), ". AUROC is measured on held-out eval questions. Text only reads each response after its question "
+            "alone, as a monitor of a deployed model would; prompt in context reads it after its own trait-eliciting "
+            "system prompt, so part of that separation is the prompt itself.", class_="muted"),
     ]
     steer, steer_problem = _json(view, "steer_check", "steering check")
     parts.append(steer_problem)

@@ -97,8 +97,8 @@ def build(spec, model, samples: list[Sample], config: ExtractConfig, *, judge_mo
     vector = vectors["response_mean"]
     layers = layer_quality(vector, ev[ev_pos], ev[~ev_pos])
     layers_text = layer_quality(vector, text[ev_pos], text[~ev_pos])
-    chosen = choose_layer(layers)
-    for group, a in ((kept, acts["response_mean"]), (held_out, ev)):
+    chosen = choose_layer(layers_text if config.select_layer_by == "text_only" else layers)
+    for group, a in ((kept, acts["response_mean"]), (held_out, text if config.select_layer_by == "text_only" else ev)):
         for s, x in zip(group, projections(vector, a)[:, chosen].tolist()):
             s.projection = x
 
@@ -112,10 +112,14 @@ def build(spec, model, samples: list[Sample], config: ExtractConfig, *, judge_mo
         "model": model.name, "weights_hash": model.fingerprint().get("weights"), "method": METHOD,
         "pooling": "response_mean", "poolings": list(POOLINGS), "layer_convention": LAYER_CONVENTION,
         "source": source, "config": config.model_dump(mode="json"), "judge": judge_info, "sanity_check": check,
-        "filter": decision, "counts": counts, "layers": layers, "chosen_layer": chosen, "layer_choice": LAYER_CHOICE,
+        "filter": decision, "counts": counts, "layers": layers, "chosen_layer": chosen,
+        "layer_selected_by": config.select_layer_by,
+        "layer_choice": f"{LAYER_CHOICE}, read {'from the response text alone' if config.select_layer_by == 'text_only' else 'with the system prompt in context'}",
         "quality": {
             "split": "eval", "positive": int(ev_pos.sum()), "negative": int((~ev_pos).sum()),
             "context": "each response read after its own system prompt and question, as during extraction",
+            "context_text_only": "each response read after its question alone, without the system prompt",
+            "headline": config.select_layer_by,
         },
         "layers_text_only": layers_text,
         "timings": timer.seconds,

@@ -43,6 +43,9 @@ class ExtractConfig(BaseModel):
     """The judge passes its sanity check when its scores separate the two sides with this AUROC."""
     min_pairs: int = Field(4, ge=1)
     """Fewest positive/negative pairs that must survive filtering; fewer is an error."""
+    select_layer_by: Literal["text_only", "in_context"] = "text_only"
+    """Which held-out reading picks the layer: the response text alone (what a monitor sees), or the response
+    after its eliciting system prompt (reads higher: the prompt itself separates the sides)."""
     batch_size: int = Field(16, ge=1)
     """Prompts per generation pass (changes speed, not results in the cache's view)."""
 

@@ -12,8 +12,9 @@
 4. Each kept response is read again with its own system prompt in context, and
    its activations are pooled at every layer three ways; the vector is mean
    (positive) minus mean (negative), per layer and pooling.
-5. Held-out eval questions measure per-layer AUROC and Cohen's d; the best layer
-   is recorded as `chosen_layer`.
+5. Held-out eval questions measure per-layer AUROC and Cohen's d, reading each
+   response from its text alone and after its system prompt; the best layer by the
+   text alone (or in context, `select_layer_by`) is recorded as `chosen_layer`.
 
 Every model call goes through the call cache: a rerun makes none.
 """

@@ -4,7 +4,12 @@ The trait's eval questions (never used to build the vector) are answered under a
 positive and a negative system prompt (question k uses instruction pair k mod
 n_pairs). Each response's mean activation is projected on the layer's vector,
 and AUROC and Cohen's d of positive against negative projections say how well
-that layer separates them.
+that layer separates them. Each response is read twice: as text alone (the
+user's question and the response, no system prompt), and after its own
+trait-eliciting system prompt. Only the first is what a monitor of a finetuned or
+deployed model sees; in the second part of the separation is the prompt itself,
+so it reads higher. The text-only figures pick the layer and head the report
+unless the config asks for `select_layer_by: in_context`.
 
 Choosing the layer: the highest AUROC; among equal AUROCs (they often saturate at
 1.0) the largest Cohen's d; on an exact tie of both, the layer nearest the middle
@@ -14,19 +19,43 @@ disturbs fluency least.
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from personascope.stats import auroc, cohens_d
-from personascope.vectors._config import ExtractConfig
 from personascope.vectors._samples import Sample
 
 if TYPE_CHECKING:
     import torch
 
+    from personascope.vectors._config import ExtractConfig
+
+SelectLayerBy = Literal["text_only", "in_context"]
+
 LAYER_CHOICE = "max held-out AUROC; ties by Cohen's d, then the layer nearest the middle"
 
+QUALITY_KEYS: dict[str, str] = {"text_only": "layers_text_only", "in_context": "layers"}
+"""Which meta.json field holds each reading's per-layer table."""
 
-def eval_samples(spec, config: ExtractConfig) -> list[Sample]:
+
+def selected_by(meta: dict) -> str:
+    """Which reading chose the layer; a vector written before schema 2 was chosen in context."""
+    value = meta.get("layer_selected_by")
+    return value if value in QUALITY_KEYS else "in_context"
+
+
+def headline_layers(meta: dict) -> list[dict]:
+    """The per-layer table that chose the layer (`[{layer, auroc, cohens_d}]`; empty if none)."""
+    return list(meta.get(QUALITY_KEYS[selected_by(meta)]) or [])
+
+
+def chosen_row(meta: dict, key: str | None = None) -> dict:
+    """The chosen layer's row of `key`'s table (default: the one that chose it), or `{}`."""
+    rows = meta.get(QUALITY_KEYS[key]) if key else headline_layers(meta)
+    chosen = meta.get("chosen_layer")
+    return next((r for r in rows or [] if r.get("layer") == chosen), {})
+
+
+def eval_samples(spec, config: "ExtractConfig") -> list[Sample]:
     """Positive and negative samples (responses still empty) on the held-out questions."""
     pairs = spec.instructions[: config.n_pairs]
     out = []

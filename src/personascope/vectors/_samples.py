@@ -74,7 +74,19 @@ class ExtractResult:
 
     @property
     def layers(self) -> list[dict[str, Any]]:
-        """Held-out quality per layer: `{layer, auroc, cohens_d}`."""
+        """Held-out quality per layer, `{layer, auroc, cohens_d}`, as read by the reading that chose the layer."""
+        from personascope.vectors._quality import headline_layers
+
+        return headline_layers(self.meta)
+
+    @property
+    def layers_text_only(self) -> list[dict[str, Any]]:
+        """Held-out quality per layer from the response text alone (no system prompt)."""
+        return self.meta.get("layers_text_only") or []
+
+    @property
+    def layers_in_context(self) -> list[dict[str, Any]]:
+        """Held-out quality per layer with each response's eliciting system prompt in context."""
         return self.meta["layers"]
 
     @property

@@ -53,14 +53,23 @@ class VectorsResult:
 
     def metrics(self, step: str, model: str) -> list:
         from personascope.store import Metric
+        from personascope.vectors._quality import chosen_row, selected_by
 
         result, meta = self.extraction, self.extraction.meta
-        chosen = meta["layers"][result.chosen_layer]
         counts, check = meta["counts"], meta.get("sanity_check") or {}
         n_eval = meta["quality"]["positive"] + meta["quality"]["negative"]
-        out = [
-            Metric(step, "held-out AUROC", chosen["auroc"] if _finite(chosen["auroc"]) else float("nan"), model=model, n=n_eval, headline=True),
-            Metric(step, "held-out Cohen's d", chosen["cohens_d"] if _finite(chosen["cohens_d"]) else float("nan"), model=model, n=n_eval, headline=True),
+        value = lambda row, key: row[key] if _finite(row.get(key)) else float("nan")  # noqa: E731
+        # The reading that chose the layer heads the report; the other one follows as a second figure.
+        first = selected_by(meta)
+        names = {"text_only": "held-out {} (text only)", "in_context": "held-out {} (prompt in context)"}
+        out = []
+        for key in (first, *(k for k in names if k != first)):
+            row = chosen_row(meta, key)
+            if not row:
+                continue
+            out += [Metric(step, names[key].format(stat), value(row, field), model=model, n=n_eval, headline=key == first)
+                    for stat, field in (("AUROC", "auroc"), ("Cohen's d", "cohens_d"))]
+        out += [
             Metric(step, "chosen layer", result.chosen_layer, model=model),
             Metric(step, "kept pairs", counts["pairs_kept"], model=model, n=counts["pairs"]),
         ]

@@ -21,7 +21,8 @@ from personascope.engine._ptvector import is_pt, load_pt
 if TYPE_CHECKING:
     import torch
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: `layer_selected_by` (text_only / in_context) says which held-out reading chose the layer; 1 chose in context."""
 TENSORS = "vectors.safetensors"
 META = "meta.json"
 
