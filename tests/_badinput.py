@@ -14,19 +14,18 @@ def _no_model(*args, **kwargs):
 
 
 def patch_models(monkeypatch) -> None:
-    """Make `get_model` and the engine loader raise wherever they are bound."""
-    import personascope.judges._choice
-    import personascope.judges._rubric
+    """Make every way of loading weights raise. `get_model` itself loads nothing (a
+    handle reads shapes from file headers), so it is left alone: patching it would
+    leave the patched function bound in any module first imported during a case."""
     import personascope.models
-    import personascope.models._generate
-    import personascope.models._get
+    import personascope.models._checkpoint
+    import personascope.models._embedded
     import personascope.models._load
 
-    for module in (personascope.models, personascope.models._get, personascope.models._generate,
-                   personascope.judges._rubric, personascope.judges._choice):
-        monkeypatch.setattr(module, "get_model", _no_model)
     for module in (personascope.models, personascope.models._load):
         monkeypatch.setattr(module, "load_engine", _no_model)
+    monkeypatch.setattr(personascope.models._embedded, "_convert", _no_model)
+    monkeypatch.setattr(personascope.models._checkpoint, "load_weights", _no_model)
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> None:

@@ -156,7 +156,7 @@ CASES = [
     ("eval-items-file-dup", ["eval", "psychometrics", "-T", "instruments=[x.yaml]"], {"x.yaml": "a: 1\na: 2\n"}, "x.yaml:2: duplicate key 'a'"),
     ("eval-mwe-no-path", ["eval", "mwe"], {}, "needs option path"),
     ("study-eval-items-missing", ["study", "validate", "s.yaml"], {"s.yaml": study("  - id: e\n    type: eval\n    suite: mwe\n")}, "needs option path"),
-    ("study-drift-short", ["study", "validate", "s.yaml"], {"s.yaml": study("  - id: d\n    type: drift\n    script: f.yaml\n    families: [x]\n    conversations: 1\n"), "f.yaml": "families: {x: {conversations: [[a, b]]}}\n"}, "fewer than turns (6)"),
+    ("study-drift-short", ["study", "validate", "s.yaml"], {"s.yaml": study("  - id: d\n    type: drift\n    script: f.yaml\n    families: [x]\n    conversations: 1\n"), "f.yaml": "families: {x: {conversations: [[a, b]]}}\n"}, "scripted user turns but turns is 6"),
     ("study-therapy-script", ["study", "validate", "s.yaml"], {"s.yaml": study("  - id: t\n    type: therapy\n    script: t.yaml\n"), "t.yaml": "framing: [\n"}, "t.yaml:2: not valid YAML"),
     # -- runs and report ------------------------------------------------------
     ("runs-show-missing", ["runs", "show", "nosuch"], {}, "nosuch"),
