@@ -221,7 +221,7 @@ def _read_rows(path: Path) -> tuple[list[Any], str | None]:
         if path.suffix.lower() == ".csv":
             return list(csv.DictReader(io.StringIO(text))), None
         data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text, str(path))
-    except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+    except (UnicodeDecodeError, ValueError, yaml.YAMLError, PersonascopeError) as exc:
         raise PersonascopeError(
             f"{path}: cannot read it ({str(exc).splitlines()[0]}) (fix: UTF-8 YAML, JSON or CSV; in YAML quote signs: keying: '-')"
         ) from None
