@@ -121,6 +121,9 @@ def test_sweep_cli(setup, tmp_path, monkeypatch):
     stub.trait_judge = lambda spec, model, cache=None: Judge(lambda a: float(len(a) * 7 % 100))
     stub.coherence_judge = lambda model, cache=None: Judge(lambda a: 75.0)
     stub.get_scorer = lambda name: (lambda q, a: 1.0)
+    import personascope.judges as real
+
+    stub.__path__ = real.__path__  # its submodules (the scorer names a trait file is checked against) stay real
     monkeypatch.setitem(sys.modules, "personascope.judges", stub)
     spec_file = tmp_path / "loud.json"
     spec_file.write_text(SPEC.model_dump_json())
