@@ -125,6 +125,9 @@ def test_sweep_cli(setup, tmp_path, monkeypatch):
 
     stub.__path__ = real.__path__  # its submodules (the scorer names a trait file is checked against) stay real
     monkeypatch.setitem(sys.modules, "personascope.judges", stub)
+    from personascope import registry
+
+    registry.register("scorer", "length", lambda q, a: float(len(a)), replace=True)  # the trait file names it
     spec_file = tmp_path / "loud.json"
     spec_file.write_text(SPEC.model_dump_json())
     tiny = setup[1].ref.target
