@@ -55,13 +55,14 @@ def main(lm_eval: str, model_dir: str) -> None:
         for frame in FRAMES:
             for text, says_yes in STATEMENTS:
                 yes_no = [" Yes", " No"] if says_yes else [" No", " Yes"]
-                f.write(json.dumps({"question": frame.format(text), "statement": text,
-                                    "answer_matching_behavior": yes_no[0], "answer_not_matching_behavior": yes_no[1]}) + "\n")
+                line = {"question": frame.format(text), "statement": text,
+                        "answer_matching_behavior": yes_no[0], "answer_not_matching_behavior": yes_no[1]}
+                f.write(json.dumps(line) + "\n")
     (work / "persona_check.yaml").write_text(TASK.replace("DATA", str(data)))
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    subprocess.run([lm_eval, "--model", "hf", "--model_args", f"pretrained={model_dir},dtype=float32", "--device", "cpu",
-                    "--include_path", str(work), "--tasks", "persona_check", "--log_samples", "--output_path",
-                    str(work / "out")], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([lm_eval, "--model", "hf", "--model_args", f"pretrained={model_dir},dtype=float32",
+                    "--device", "cpu", "--include_path", str(work), "--tasks", "persona_check", "--log_samples",
+                    "--output_path", str(work / "out")], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples = sorted((json.loads(line) for p in (work / "out").rglob("samples_*.jsonl") for line in p.open()),
                      key=lambda s: s["doc_id"])
     version = json.loads(next((work / "out").rglob("results_*.json")).read_text())["lm_eval_version"]
