@@ -114,7 +114,7 @@ def test_sweep_with_given_questions_and_no_trait(setup, tmp_path):
     assert result.best is None and (tmp_path / "out" / "sweep.csv").is_file()
 
 
-def test_sweep_cli(setup, tmp_path, monkeypatch):
+def test_sweep_cli(setup, tmp_path, monkeypatch, request):
     vec_dir, _ = setup
     monkeypatch.setenv("PERSONASCOPE_HOME", str(tmp_path / "home"))
     stub = types.ModuleType("personascope.judges")
@@ -127,7 +127,8 @@ def test_sweep_cli(setup, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "personascope.judges", stub)
     from personascope import registry
 
-    registry.register("scorer", "length", lambda q, a: float(len(a)), replace=True)  # the trait file names it
+    registry.register("scorer", "length", lambda q, a: float(len(a)))  # the trait file names it
+    request.addfinalizer(lambda: registry.unregister("scorer", "length"))
     spec_file = tmp_path / "loud.json"
     spec_file.write_text(SPEC.model_dump_json())
     tiny = setup[1].ref.target

@@ -3,37 +3,28 @@
 from personascope._paths import models_dir
 
 
+def _embedded(name: str, kind: str, locate, missing: str, unconverted: str) -> dict:
+    """One embedded model's row: where its file is (or why not), and whether it is converted."""
+    from personascope.errors import PersonascopeError
+
+    try:
+        source, status = str(locate()), "installed"
+    except PersonascopeError as exc:
+        source, status = str(exc), missing
+    converted = models_dir().is_dir() and any(models_dir().glob(f"{name}-*"))
+    return {"name": name, "kind": kind, "status": status + (", converted" if converted else unconverted), "source": source}
+
+
 def list_models() -> list[dict]:
     """Known model names with how each is reached."""
-    from personascope.errors import PersonascopeError
     from personascope.models._embedded import gguf_path
+    from personascope.models._gemma import chunk_paths
 
-    rows = []
-    try:
-        source = str(gguf_path())
-        status = "installed"
-    except PersonascopeError as exc:
-        source, status = str(exc), "missing"
-    converted = sorted(p.name for p in models_dir().glob("smollm2-*")) if models_dir().is_dir() else []
-    rows.append({
-        "name": "smollm2",
-        "kind": "embedded (white-box)",
-        "status": status + (", converted" if converted else ", converts on first load"),
-        "source": source,
-    })
-    try:
-        from personascope.models._gemma import chunk_paths
-
-        source, status = str(chunk_paths()[0].parent), "installed"
-    except PersonascopeError as exc:
-        source, status = str(exc), "not installed (opt-in)"
-    converted = sorted(p.name for p in models_dir().glob("gemma3-base-*")) if models_dir().is_dir() else []
-    rows.append({
-        "name": "gemma3-base",
-        "kind": "embedded base model (white-box, document frame)",
-        "status": status + (", converted" if converted else ""),
-        "source": source,
-    })
+    rows = [
+        _embedded("smollm2", "embedded (white-box)", gguf_path, "missing", ", converts on first load"),
+        _embedded("gemma3-base", "embedded base model (white-box, document frame)",
+                  lambda: chunk_paths()[0].parent, "not installed (opt-in)", ""),
+    ]
     rows.append({
         "name": "hf/<path-or-id>",
         "kind": "local transformers (white-box)",

@@ -139,13 +139,7 @@ class Model(Handle):
             for m, c in zip(messages, continuations, strict=True)
         ]
 
-        def compute(idx: list[int]) -> list[bytes]:
-            with self._intervening(interventions):
-                out = self.engine.score([messages[i] for i in idx], [continuations[i] for i in idx])
-            return [json.dumps(asdict(s)).encode() for s in out]
-
-        raw = self._cached("score", keys, compute, self._chunk(8), progress)
-        return [Scored(**json.loads(r)) for r in raw]
+        return self._scored("score", keys, self.engine.score, messages, continuations, interventions, progress)
 
     def loglikelihood(
         self,
@@ -169,12 +163,19 @@ class Model(Handle):
             for x, c in zip(contexts, continuations, strict=True)
         ]
 
+        return self._scored(
+            "loglikelihood", keys, self.engine.loglikelihood, contexts, continuations, interventions, progress
+        )
+
+    def _scored(self, op, keys, score, inputs, continuations, interventions, progress) -> list[Scored]:
+        """`score(inputs, continuations)` under `interventions`, through the cache in chunks of 8."""
+
         def compute(idx: list[int]) -> list[bytes]:
             with self._intervening(interventions):
-                out = self.engine.loglikelihood([contexts[i] for i in idx], [continuations[i] for i in idx])
+                out = score([inputs[i] for i in idx], [continuations[i] for i in idx])
             return [json.dumps(asdict(s)).encode() for s in out]
 
-        raw = self._cached("loglikelihood", keys, compute, self._chunk(8), progress)
+        raw = self._cached(op, keys, compute, self._chunk(8), progress)
         return [Scored(**json.loads(r)) for r in raw]
 
     def _intervening(self, interventions: InterventionSpec):

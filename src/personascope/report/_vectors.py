@@ -51,7 +51,7 @@ def quality_plot(layers: list, chosen, by: str = "in_context") -> Html:
             for ax, ys in ((top, auc), (bottom, d)):
                 ax.axvline(chosen, color=COLORS[1], linewidth=1.2, linestyle=":")
                 ax.plot([chosen], [ys[k]], marker="o", markersize=9, markerfacecolor="none", markeredgecolor=COLORS[1], markeredgewidth=1.5)
-            top.set_title(label(f"Held-out separation per layer · chosen layer {chosen} ({names[0]}: AUROC {auc[k]:.3g}, d {d[k]:.3g})"))
+            top.set_title(label(f"Held-out separation per layer · chosen layer {chosen}\n({names[0]}: AUROC {auc[k]:.3g}, d {d[k]:.3g})"))
         return png(fig, f"Held-out AUROC and Cohen's d per layer ({names[0]} solid); the dotted line marks the chosen layer")
 
 
