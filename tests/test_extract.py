@@ -291,9 +291,11 @@ def test_smollm2_optimistic_steering_moves_sentiment_both_ways(smol):
     assert lowered.high < 0, lowered
 
 
-# Held-out AUROC at the chosen layer measured with ACCEPTANCE below (docs/persona-vectors.md):
-# even with vivid-character instructions the 135M model follows these only weakly, so they miss 0.9.
-WEAK = {"apathetic": 0.88}
+# Held-out AUROC from the response text alone, measured with ACCEPTANCE below (docs/persona-vectors.md,
+# the "AUROC, text only" column): the 135M model follows these instructions weakly enough that, read
+# without the eliciting system prompt, they miss 0.9. Measured when the layer was still chosen in context
+# (the quickstart's text-only choice gives evil 0.83); not yet remeasured under the text-only choice.
+WEAK = {"evil": 0.75, "impolite": 0.81, "apathetic": 0.79, "humorous": 0.52, "optimistic": 0.77}
 # Mean projection at coefs 1, 2, 4 on all 20 held-out questions, measured with ACCEPTANCE: at its late
 # chosen layer steering along optimistic does not move what the text carries (it does at layer 15).
 FLAT = {"optimistic": "-25.8, -21.8, -24.2 at layer 28"}
