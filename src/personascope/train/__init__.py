@@ -1,0 +1,8 @@
+"""Finetuning experiments: arms (plain, inoculated, controls, recontextualized,
+preventative steering, KL-regularized) trained with TRL and PEFT, monitored at
+checkpoints and evaluated under several prompt contexts.
+"""
+
+from personascope.train._context import PromptContext
+
+__all__ = ["PromptContext"]
