@@ -4,5 +4,15 @@ checkpoints and evaluated under several prompt contexts.
 """
 
 from personascope.train._context import PromptContext
+from personascope.train._monitor import MonitorConfig, plot_monitor, read_monitor
 
-__all__ = ["PromptContext"]
+
+def __getattr__(name: str):
+    if name == "MonitorCallback":  # a transformers TrainerCallback: transformers loads on first use
+        from personascope.train._callback import MonitorCallback
+
+        return MonitorCallback
+    raise AttributeError(f"module 'personascope.train' has no attribute {name!r}")
+
+
+__all__ = ["MonitorCallback", "MonitorConfig", "PromptContext", "plot_monitor", "read_monitor"]
