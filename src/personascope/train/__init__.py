@@ -4,6 +4,7 @@ checkpoints and evaluated under several prompt contexts.
 """
 
 from personascope.train._context import PromptContext
+from personascope.train._evaluate import EvalConfig, evaluate_models, summarize
 from personascope.train._monitor import MonitorConfig, plot_monitor, read_monitor
 
 
@@ -15,4 +16,13 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'personascope.train' has no attribute {name!r}")
 
 
-__all__ = ["MonitorCallback", "MonitorConfig", "PromptContext", "plot_monitor", "read_monitor"]
+__all__ = [
+    "EvalConfig",
+    "MonitorCallback",
+    "MonitorConfig",
+    "PromptContext",
+    "evaluate_models",
+    "plot_monitor",
+    "read_monitor",
+    "summarize",
+]

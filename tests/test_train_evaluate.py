@@ -1,0 +1,119 @@
+"""Evaluation after training: rows per arm x seed x condition x prompt through the
+model handle (cached), and the bootstrap statistics on rows whose truth is known."""
+
+import math
+
+import pytest
+
+from personascope.protocol import LocalEnv
+from personascope.store import Cache
+from personascope.train import EvalConfig, PromptContext, evaluate_models, summarize
+
+PROMPTS = [f"question {i}?" for i in range(10)]
+
+
+def _rows(arm, rate_by_seed, scorer="trait", n_prompts=20, condition="none"):
+    """Rows where seed s expresses the trait on the first rate*n prompts."""
+    out = []
+    for seed, rate in rate_by_seed.items():
+        for j in range(n_prompts):
+            out.append({"arm": arm, "seed": seed, "condition": condition, "prompt_id": f"q{j:03d}", "sample": 0,
+                        "messages": [], "answer": "", "scores": {scorer: 100.0 if j < rate * n_prompts else 0.0}})
+    return out
+
+
+def _one(summary, kind, **match):
+    found = [r for r in summary[kind] if all(r[k] == v for k, v in match.items())]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_all_against_nothing_is_an_effect_of_one_without_doubt():
+    rows = _rows("plain", {0: 1.0, 1: 1.0, 2: 1.0}) + _rows("inoculated", {0: 0.0, 1: 0.0, 2: 0.0})
+    s = summarize(rows, n_boot=500)
+    effect = _one(s, "effects", arm="inoculated", scorer="trait")
+    assert (effect["value"], effect["ci_low"], effect["ci_high"]) == (1.0, 1.0, 1.0)
+    rate = _one(s, "rates", arm="plain", condition="none", scorer="trait")
+    assert (rate["value"], rate["ci_low"], rate["ci_high"], rate["n"]) == (1.0, 1.0, 1.0, 60)
+    kept = _one(s, "retention", arm="inoculated", scorer="trait")
+    assert kept["value"] == 0.0 and kept["ci_high"] == 0.0
+
+
+def test_identical_arms_have_an_effect_ci_around_zero_and_paired_draws():
+    rows = _rows("plain", {0: 0.5, 1: 0.3}) + _rows("placebo", {0: 0.5, 1: 0.3})
+    s = summarize(rows, n_boot=500)
+    effect = _one(s, "effects", arm="placebo", scorer="trait")
+    # The same prompts and seeds are drawn for both arms, so identical arms differ by exactly 0.
+    assert effect["value"] == 0.0 and effect["ci_low"] == 0.0 and effect["ci_high"] == 0.0
+    kept = _one(s, "retention", arm="placebo", scorer="trait")
+    assert kept["value"] == pytest.approx(1.0) and kept["ci_low"] == pytest.approx(1.0)
+    rate = _one(s, "rates", arm="plain", scorer="trait")
+    assert rate["value"] == pytest.approx(0.4) and rate["ci_low"] < 0.4 < rate["ci_high"]
+
+
+def test_unpaired_noise_gives_an_effect_ci_containing_zero():
+    plain = _rows("plain", {0: 0.5, 1: 0.5})
+    other = _rows("other", {0: 0.5, 1: 0.5})
+    for r in other:  # the same rate on other prompts: not paired prompt by prompt
+        r["scores"]["trait"] = 100.0 - r["scores"]["trait"]
+    effect = _one(summarize(plain + other, n_boot=500), "effects", arm="other")
+    assert effect["value"] == 0.0 and effect["ci_low"] < 0 < effect["ci_high"]
+
+
+def test_seeds_that_disagree_widen_the_ci():
+    agree = _rows("plain", {0: 0.5, 1: 0.5, 2: 0.5, 3: 0.5})
+    disagree = _rows("split", {0: 1.0, 1: 0.0, 2: 1.0, 3: 0.0})
+    s = summarize(agree + disagree, n_boot=1000)
+    a, d = _one(s, "rates", arm="plain"), _one(s, "rates", arm="split")
+    assert a["value"] == d["value"] == 0.5
+    assert d["ci_high"] - d["ci_low"] > 1.5 * (a["ci_high"] - a["ci_low"])
+
+
+def test_a_reference_at_zero_gives_no_retention_and_the_run_is_reproducible():
+    rows = _rows("plain", {0: 0.0}) + _rows("arm", {0: 0.5})
+    s = summarize(rows, n_boot=200)
+    kept = _one(s, "retention", arm="arm")
+    assert kept["value"] is None and kept["ci_low"] is None
+    assert summarize(rows, n_boot=200) == s
+    assert summarize(rows, reference="absent", n_boot=50)["effects"] == []
+
+
+def test_evaluate_models_rows_and_cache(tiny_dir, tmp_path):
+    name = f"hf/{tiny_dir}"
+    env = LocalEnv(cache=Cache(tmp_path / "cache.sqlite"))
+    env.models[name] = model = env.model(name)  # one handle, so its call count shows cache misses
+    config = EvalConfig(
+        prompts=PROMPTS, n=4, scorers=["exclamation_rate"], max_tokens=4,
+        conditions={"none": {}, "asked": {"system_pool": ["Shout!", "Yell!"]}},
+    )
+    models = {("plain", 0): name, ("plain", 1): name, ("inoculated", 0): name}
+    contexts = {"inoculated": PromptContext(user_prefix="Reply with enthusiasm.")}
+    rows = evaluate_models(models, config, env=env, arm_contexts=contexts)
+    # plain: 2 seeds x 2 conditions x 4 prompts; inoculated: 1 seed x 3 conditions (its own too) x 4
+    assert len(rows) == 2 * 2 * 4 + 1 * 3 * 4
+    own = [r for r in rows if r["condition"] == "training"]
+    assert {r["arm"] for r in own} == {"inoculated"}
+    assert all(r["messages"][-1]["content"].startswith("Reply with enthusiasm.\n\n") for r in own)
+    asked = {(r["arm"], r["seed"], r["prompt_id"]): r["messages"][0]["content"] for r in rows if r["condition"] == "asked"}
+    assert set(asked.values()) <= {"Shout!", "Yell!"}
+    # every arm and seed sees the same paraphrase for a prompt (paired comparisons)
+    for pid in {k[2] for k in asked}:
+        assert len({v for k, v in asked.items() if k[2] == pid}) == 1
+    assert all(0 <= r["scores"]["exclamation_rate"] <= 100 for r in rows)
+    # a rerun is answered from the cache: no model call at all
+    calls = model.calls
+    assert calls > 0
+    again = evaluate_models(models, config, env=env, arm_contexts=contexts)
+    assert [r["answer"] for r in again] == [r["answer"] for r in rows] and model.calls == calls
+    s = summarize(rows, n_boot=100)
+    assert {(r["arm"], r["condition"]) for r in s["rates"]} == {(r["arm"], r["condition"]) for r in rows}
+    assert all(math.isfinite(r["value"]) for r in s["rates"])
+
+
+def test_eval_config_errors():
+    with pytest.raises(ValueError):
+        EvalConfig(conditions={})
+    with pytest.raises(ValueError):
+        EvalConfig(conditions={"training": {}})
+    with pytest.raises(ValueError):
+        EvalConfig(n=0)
