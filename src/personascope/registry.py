@@ -72,6 +72,7 @@ _BUILTIN: dict[str, dict[str, str]] = {
         "build_report": "personascope.report:build_report",
         "sweep_figure": "personascope.report:sweep_png",
         "persona_space_figure": "personascope.report:persona_space_png",
+        "monitor_figure": "personascope.report:monitor_png",
     },
 }
 

@@ -15,6 +15,7 @@ from personascope.report._build import build_report
 from personascope.report._default import default_section
 from personascope.report._registry import StepView, section
 from personascope.report._screenshot import screenshot
+from personascope.report._train_figures import monitor_png
 from personascope.report._vector_figures import persona_space_png, sweep_png
 
-__all__ = ["StepView", "build_report", "default_section", "persona_space_png", "screenshot", "section", "sweep_png"]
+__all__ = ["StepView", "build_report", "default_section", "monitor_png", "persona_space_png", "screenshot", "section", "sweep_png"]

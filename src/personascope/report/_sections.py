@@ -3,4 +3,4 @@ section look-up (`personascope.registry._BUILTIN_MODULES["section"]`), so a
 report draws with every built-in section and `import personascope.report` alone
 stays light."""
 
-from personascope.report import _contrast, _drift, _eval, _generate, _rtt, _selfchat, _therapy, _vectors  # noqa: F401
+from personascope.report import _contrast, _drift, _eval, _generate, _rtt, _selfchat, _therapy, _train, _vectors  # noqa: F401

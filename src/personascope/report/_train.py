@@ -1,0 +1,102 @@
+"""The `train` section: the trait rate per arm and condition with CIs (the headline),
+the inoculation effects and retention, the checkpoint monitor's curves per arm, and
+a few answers. It reads the step's result JSON: `arms`, `models`, `monitor`
+({arm: {seed: rows}}), `eval` (rows) and `summary` (`personascope.train.summarize`)."""
+
+from personascope.report._html import Html, ci, fmt, join, note, table, tag
+from personascope.report._registry import StepView, section
+from personascope.report._train_figures import monitor_figure
+
+_EXAMPLES = 2
+"""Answers shown per arm and condition."""
+
+
+def _ordered(values) -> list:
+    return list(dict.fromkeys(values))
+
+
+def _with_ci(row: dict | None) -> Html:
+    if row is None:
+        return Html("—")
+    return join([fmt(row.get("value")), " ", tag("span", ci(row.get("ci_low"), row.get("ci_high")), class_="ci")])
+
+
+def _arm_setup(arm: dict) -> str:
+    from personascope.train import PromptContext
+
+    parts = []
+    context = arm.get("context") or {}
+    try:
+        parts.append(PromptContext.model_validate(context).label())
+    except ValueError:
+        parts.append(str(context))
+    for key in ("regenerate_system", "init_from"):
+        if arm.get(key):
+            parts.append(f"{key.replace('_', ' ')}: {arm[key]}")
+    if arm.get("steer"):
+        parts.append("steer: " + ", ".join(map(str, arm["steer"])))
+    if arm.get("kl"):
+        parts.append(f"KL {fmt(arm['kl'])}")
+    return "; ".join(parts)
+
+
+def _examples(rows: list[dict], arms: list[str], conditions: list[str]) -> Html:
+    out = []
+    for arm in arms:
+        for cond in conditions:
+            picked = [r for r in rows if r["arm"] == arm and r["condition"] == cond][:_EXAMPLES]
+            for r in picked:
+                question = (r.get("messages") or [{}])[-1].get("content", "")
+                scores = ", ".join(f"{k} {fmt(v)}" for k, v in (r.get("scores") or {}).items())
+                out.append([arm, cond, str(r.get("seed")), question, tag("span", r.get("answer", ""), class_="answer"), scores])
+    return table(["arm", "condition", "seed", "prompt", "answer", "scores"], out) if out else Html("")
+
+
+def train_result(data: dict, model: str | None = None) -> Html:
+    """The fragment of one result JSON."""
+    from personascope.train import summarize
+
+    rows = data.get("eval") or []
+    summary = data.get("summary") or (summarize(rows) if rows else {})
+    rates = summary.get("rates") or []
+    arms = _ordered([*(data.get("arms") or {}), *(r["arm"] for r in rates)])
+    conditions = _ordered(r["condition"] for r in rates)
+    scorers = _ordered(r["scorer"] for r in rates)
+    models = data.get("models") or {}
+    parts = []
+    if data.get("arms"):
+        setup = [[a, _arm_setup(data["arms"].get(a) or {}), ", ".join(str(m) for m in (models.get(a) or {}).values())] for a in arms]
+        parts.append(table(["arm", "training context", "models"], setup))
+    if rates:
+        found = {(r["arm"], r["condition"], r["scorer"]): r for r in rates}
+        threshold = fmt(summary.get("threshold", 50))
+        parts.append(tag("h4", f"Trait rate per arm and condition (share of replies scoring ≥ {threshold}; 95% bootstrap CIs over seeds and prompts)"))
+        body = [[a, c, *(_with_ci(found.get((a, c, s))) for s in scorers)] for a in arms for c in conditions if any((a, c, s) in found for s in scorers)]
+        parts.append(table(["arm", "condition", *scorers], body, numeric=range(2, 2 + len(scorers))))
+    reference = summary.get("reference", "plain")
+    if summary.get("effects"):
+        parts.append(tag("h4", f"Effect: {reference} minus arm (condition {summary.get('condition', 'none')}; paired bootstrap CI)"))
+        parts.append(table(["arm", "scorer", "effect"], [[e["arm"], e["scorer"], _with_ci(e)] for e in summary["effects"]], numeric=[2]))
+    if summary.get("retention"):
+        parts.append(tag("h4", f"Retention: arm rate / {reference} rate"))
+        parts.append(table(["arm", "scorer", "retention"], [[e["arm"], e["scorer"], _with_ci(e)] for e in summary["retention"]], numeric=[2]))
+    elif rates and not summary.get("effects"):
+        parts.append(note(f"No arm named {reference!r}: effects and retention need a reference arm.", kind="warn"))
+    monitor = {arm: seeds for arm, seeds in (data.get("monitor") or {}).items() if any(seeds.values())}
+    if monitor:
+        parts += [tag("h4", "Checkpoint monitor"), monitor_figure(monitor)]
+    examples = _examples(rows, arms, conditions)
+    if examples:
+        parts += [tag("h4", "Answers"), examples]
+    if not parts:
+        return tag("p", "This step recorded no evaluation or monitor rows.", class_="muted")
+    return join([tag("h4", f"Model {model}") if model else "", *parts])
+
+
+@section("train")
+def train_section(view: StepView) -> Html:
+    results = [d for d in view.json_artifacts() if isinstance(d, dict) and ({"eval", "summary", "monitor"} & set(d))]
+    if not results:
+        return tag("p", "This step recorded no results.", class_="muted")
+    many = len(results) > 1
+    return join(train_result(d, d.get("model") if many else None) for d in results)
