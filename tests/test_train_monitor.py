@@ -149,3 +149,22 @@ def test_config_and_log_errors(tmp_path):
     with pytest.raises(PersonascopeError, match="bad.jsonl:1"):
         read_monitor(bad)
     assert read_monitor(tmp_path / "missing.jsonl") == []
+
+
+def test_projection_follows_the_engine_convention(tmp_path, tiny_dir, vector_spec):
+    """Measured from a base model through the cached handle (the engine's generate and
+    capture), a model still equal to the base has no shift at its baseline."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerControl, TrainerState
+
+    from personascope.protocol import LocalEnv
+    from personascope.store import Cache
+
+    tok = AutoTokenizer.from_pretrained(tiny_dir)
+    model = _lora(AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32))
+    env = LocalEnv(cache=Cache(tmp_path / "cache.sqlite"))
+    log = tmp_path / "monitor.jsonl"
+    callback = _callback(tok, log, vector_spec, base_model=f"hf/{tiny_dir}", env=env)
+    callback.on_train_begin(None, TrainerState(), TrainerControl(), model=model)
+    (row,) = read_monitor(log)
+    assert row["global_step"] == 0 and abs(row["projection"][vector_spec]) > 1e-3  # a layer off would differ by more
+    assert row["projection_shift"][vector_spec] == pytest.approx(0.0, abs=1e-4)
