@@ -117,3 +117,12 @@ def test_eval_config_errors():
         EvalConfig(conditions={"training": {}})
     with pytest.raises(ValueError):
         EvalConfig(n=0)
+
+
+def test_missing_cells_and_scores_are_left_out():
+    rows = _rows("plain", {0: 1.0, 1: 1.0}, n_prompts=4) + _rows("arm", {0: 0.0}, n_prompts=2)
+    rows[0]["scores"]["trait"] = float("nan")  # a scorer that could not score one reply
+    s = summarize(rows, n_boot=300)
+    assert _one(s, "rates", arm="plain")["n"] == 7 and _one(s, "rates", arm="arm")["n"] == 2
+    effect = _one(s, "effects", arm="arm")
+    assert effect["value"] == 1.0 and effect["ci_low"] == 1.0

@@ -10,6 +10,7 @@ between arms are paired.
 
 import math
 import random
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -143,7 +144,8 @@ def bootstrap_rates(matrices: Mapping[Any, Any], n_prompts: int, *, n_boot: int,
         seed_idx = np.minimum((seed_u[:, :s] * s).astype(int), s - 1)
         # m[seed_idx][b, :, prompt_idx[b]] for every draw b at once
         picked = m[seed_idx[:, :, None], prompt_idx[:, None, :]]
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # a draw of only empty cells is NaN, and is left out of the CI
+            warnings.simplefilter("ignore", RuntimeWarning)
             out[key] = np.nanmean(picked.reshape(n_boot, -1), axis=1) if picked.size else np.full(n_boot, np.nan)
     return out
 
