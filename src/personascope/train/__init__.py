@@ -4,5 +4,6 @@ checkpoints and evaluated under several prompt contexts.
 """
 
 from personascope.train._context import PromptContext
+from personascope.train._render import training_pair
 
-__all__ = ["PromptContext"]
+__all__ = ["PromptContext", "training_pair"]
