@@ -134,6 +134,10 @@ class Arm(BaseModel):
                 raise ValueError(f"{name} has unknown field(s) {', '.join(unknown)}: use {', '.join(model.model_fields)}")
         return self
 
+    def specs(self) -> list[tuple[str, str]]:
+        """(kind, spec) pairs, as a study's validation checks them against the model's shape."""
+        return [("steer", s) for s in self.steer]
+
     def resolved(self, method: Method, args: TrainArgs, name: str = "arm") -> tuple[Method, TrainArgs]:
         """The step's method and arguments with this arm's changes."""
         return _override(method, self.method, f"arm {name}: method"), _override(args, self.args, f"arm {name}: args")
