@@ -14,7 +14,7 @@ from personascope.models import get_model
 from personascope.testing import tiny_checkpoint
 from personascope.train import Method, TrainArgs, train_model
 
-ARGS = TrainArgs(epochs=3, batch_size=2, learning_rate=5e-3, save_every=2)
+ARGS = TrainArgs(epochs=2, batch_size=2, learning_rate=5e-3, save_every=2)
 SCRIPT = """
 import sys
 from personascope.data import read_dataset
@@ -28,7 +28,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
     base = f"hf/{tiny_checkpoint(tmp_path / 'base')}"
     data = write_dataset(tmp_path / "data.jsonl", [
         Example(prompt=[{"role": "user", "content": f"Count to {i}."}], completion=f"Sure: {' '.join(map(str, range(i)))}.")
-        for i in range(1, 13)
+        for i in range(1, 11)
     ])
     examples = read_dataset(data)
     out = tmp_path / "killed"
@@ -49,9 +49,9 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
     a = json.loads((resumed / "personascope.json").read_text())
     b = json.loads((straight / "personascope.json").read_text())
     assert a["resumed_from"] and a["resumed_from"].startswith("checkpoint-") and b["resumed_from"] is None
-    assert a["global_step"] == b["global_step"] == 18
+    assert a["global_step"] == b["global_step"] == 10
     # The trainer restores the data order and optimiser: the same losses, step by step, no step twice.
-    assert [r["step"] for r in a["losses"]] == [r["step"] for r in b["losses"]] == list(range(1, 19))
+    assert [r["step"] for r in a["losses"]] == [r["step"] for r in b["losses"]] == list(range(1, 11))
     for x, y in zip(a["losses"], b["losses"], strict=True):
         assert abs(x["loss"] - y["loss"]) < 1e-3, (x, y)
     engine = get_model(f"hf/{resumed}").engine

@@ -86,8 +86,15 @@ def test_the_step_trains_every_arm_and_records_its_results(setup, monkeypatch):
     again, data2 = _run(setup, _step(setup), new=True)
     assert again.run_dir != run.run_dir and again.manifest["steps"]["train"]["reused"] and not calls
     assert (again.run_dir / "artifacts/train/plain/seed0/model/adapter_config.json").is_file()
+    # A later stage names its base relative to itself, so the copy in the new run loads on its own.
+    second = json.loads((again.run_dir / "artifacts/train/second/seed0/model/adapter_config.json").read_text())
+    assert second["base_model_name_or_path"] == "../../../plain/seed0/model"
+    weights = lambda run_dir: get_model(f"run:{run_dir}/train/second/seed0/model").fingerprint()["weights"]  # noqa: E731
+    assert weights(again.run_dir) == weights(run.run_dir)
     with open(setup["data"], "a") as fh:
         fh.write(json.dumps({"prompt": "One more?", "completion": "Well, here is my take: yes."}) + "\n")
+    # (trained by a stand-in this time: only the reuse decision is under test)
+    monkeypatch.setattr(trainer, "train_model", lambda base, ex, **kw: calls.append((base, ex, kw)) or _fake_model(kw["out_dir"]))
     third, _ = _run(setup, _step(setup), new=True)
     assert not third.manifest["steps"]["train"]["reused"] and len(calls) == 4
 

@@ -42,27 +42,36 @@ def _completion_nll(model_name: str) -> float:
     return total / count
 
 
-@pytest.mark.parametrize("kind", ["lora", "full"])
-def test_training_lowers_the_loss_and_saves_a_loadable_model(base, tmp_path, kind):
-    method = Method(kind=kind, r=4)
-    args = FAST if kind == "lora" else FAST.model_copy(update={"learning_rate": 1e-3})
-    out = train_model(base, EXAMPLES, method=method, args=args, out_dir=tmp_path / "arm")
-    assert out == tmp_path / "arm" / "model" and not (tmp_path / "arm" / "checkpoints").exists()
-    meta = json.loads((out / "personascope.json").read_text())
+@pytest.fixture(scope="module")
+def lora(base, tmp_path_factory):
+    """One LoRA run (kl 0), shared by the tests that read a trained adapter."""
+    return train_model(base, EXAMPLES, method=Method(r=4), args=FAST, out_dir=tmp_path_factory.mktemp("lora") / "arm")
+
+
+def test_lora_lowers_the_loss_and_saves_an_adapter(base, lora):
+    assert lora.name == "model" and not (lora.parent / "checkpoints").exists()
+    meta = json.loads((lora / "personascope.json").read_text())
     assert meta["global_step"] == 8 and meta["identity"]["base_fingerprint"] == get_model(base).fingerprint()
-    assert meta["identity"]["method"]["kind"] == kind and len(meta["identity"]["dataset"]) == 16
-    before, after = _completion_nll(base), _completion_nll(f"hf/{out}")
+    assert meta["identity"]["method"]["kind"] == "lora" and len(meta["identity"]["dataset"]) == 16
+    before, after = _completion_nll(base), _completion_nll(f"hf/{lora}")
     assert after < before - 0.3, (before, after)
-    if kind == "lora":
-        config = json.loads((out / "adapter_config.json").read_text())
-        assert config["base_model_name_or_path"].startswith("hf/") and config["target_modules"]
-        assert not (out / "config.json").exists()  # an adapter, not a merged copy
-    else:
-        assert (out / "config.json").is_file() and (out / "tokenizer_config.json").is_file()
+    config = json.loads((lora / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"].startswith("hf/") and config["target_modules"]
+    assert not (lora / "config.json").exists()  # an adapter, not a merged copy
     # Unchanged inputs: returned as it is, without training.
-    stamp = (out / "personascope.json").stat().st_mtime_ns
-    assert train_model(base, EXAMPLES, method=method, args=args, out_dir=tmp_path / "arm") == out
-    assert (out / "personascope.json").stat().st_mtime_ns == stamp
+    stamp = (lora / "personascope.json").stat().st_mtime_ns
+    assert train_model(base, EXAMPLES, method=Method(r=4), args=FAST, out_dir=lora.parent) == lora
+    assert (lora / "personascope.json").stat().st_mtime_ns == stamp
+
+
+def test_full_finetuning_with_kl_lowers_the_loss_against_a_frozen_copy(base, tmp_path):
+    args = FAST.model_copy(update={"learning_rate": 1e-3})
+    out = train_model(base, EXAMPLES, method=Method(kind="full"), args=args, out_dir=tmp_path / "full", kl=0.5)
+    assert (out / "config.json").is_file() and (out / "tokenizer_config.json").is_file()
+    meta = json.loads((out / "personascope.json").read_text())
+    assert meta["identity"]["method"]["kind"] == "full" and meta["identity"]["kl"] == 0.5
+    assert meta["losses"][0]["kl"] == pytest.approx(0.0, abs=1e-6) and meta["losses"][-1]["kl"] > 0
+    assert _completion_nll(f"hf/{out}") < _completion_nll(base) - 0.3
 
 
 def test_labels_cover_exactly_the_completion_and_end_of_turn(base, tmp_path):
@@ -86,6 +95,8 @@ def _grad(base, tmp_path, steer):
     hooks = _hooks(model)
     with torch.no_grad():
         clean = model(input_ids=batch["input_ids"]).logits
+        untouched = get_model(base).engine.model(input_ids=batch["input_ids"]).logits
+    assert torch.allclose(clean, untouched, atol=1e-6)  # LoRA starts as the identity
     loss = trainer.compute_loss(model, dict(batch))
     loss.backward()
     assert _hooks(model) == hooks  # nothing left behind
@@ -107,29 +118,29 @@ def test_steering_reaches_the_gradient_at_the_positions_asked(base, tmp_path):
         assert a[0] != pytest.approx(b[0], abs=1e-6)
 
 
-def test_kl_is_zero_at_the_start_and_changes_training(base, tmp_path):
-    plain = train_model(base, EXAMPLES, method=Method(r=4), args=FAST, out_dir=tmp_path / "plain")
+def test_kl_is_zero_at_the_start_and_changes_training(base, lora, tmp_path):
     kl = train_model(base, EXAMPLES, method=Method(r=4), args=FAST, out_dir=tmp_path / "kl", kl=1.0)
-    a = json.loads((plain / "personascope.json").read_text())["losses"]
+    a = json.loads((lora / "personascope.json").read_text())["losses"]
     b = json.loads((kl / "personascope.json").read_text())["losses"]
     assert b[0]["kl"] == pytest.approx(0.0, abs=1e-6) and b[-1]["kl"] > 1e-4
     assert a[0]["loss"] == pytest.approx(b[0]["loss"], abs=1e-5)
     assert all(abs(x["loss"] - y["loss"]) > 1e-4 for x, y in zip(a[2:], b[2:], strict=True))
 
 
-def test_full_finetuning_with_kl_uses_a_frozen_copy(base, tmp_path):
-    out = train_model(base, EXAMPLES[:8], method=Method(kind="full"), args=FAST.model_copy(update={"epochs": 1, "learning_rate": 1e-3}),
-                      out_dir=tmp_path / "full", kl=0.5)
-    losses = json.loads((out / "personascope.json").read_text())["losses"]
-    assert losses[0]["kl"] == pytest.approx(0.0, abs=1e-6) and losses[-1]["kl"] > 0
+def test_trained_adapter_runs_in_eval_and_the_inspect_provider_by_name(lora, tmp_path):
+    import asyncio
 
+    from inspect_ai.model import GenerateConfig
+    from inspect_ai.model import get_model as inspect_model
 
-def test_trained_adapter_runs_in_eval_by_name(base, tmp_path):
     from personascope.cli import app
 
-    out = train_model(base, EXAMPLES[:8], method=Method(r=2), args=FAST.model_copy(update={"epochs": 1}), out_dir=tmp_path / "a")
-    result = CliRunner().invoke(app, ["eval", "trait", "--model", f"hf/{out}", "-T", "trait=evil", "--limit", "1",
+    result = CliRunner().invoke(app, ["eval", "trait", "--model", f"hf/{lora}", "-T", "trait=evil", "--limit", "1",
                                       "--max-tokens", "2", "--runs-dir", str(tmp_path / "runs"), "--json"])
     assert result.exit_code == 0, result.output
+    weights = get_model(f"hf/{lora}").fingerprint()["weights"]
     manifest = json.loads(next((tmp_path / "runs").glob("*/manifest.json")).read_text())
-    assert get_model(f"hf/{out}").fingerprint()["weights"] in json.dumps(manifest)
+    assert weights in json.dumps(manifest)
+    m = inspect_model(f"personascope/hf/{lora}", config=GenerateConfig(max_tokens=3), memoize=False, batch_wait=0.0)
+    assert isinstance(asyncio.run(m.generate("hi")).completion, str)
+    assert m.api.engine.weights_hash == weights

@@ -11,6 +11,7 @@ with the same inputs is returned without training.
 """
 
 import json
+import os
 import shutil
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -37,12 +38,18 @@ def _steer_items(steer: Any) -> tuple[list, list]:
     return list(InterventionSpec.from_pairs(specs).items), direct
 
 
-def _base_name(model: Any) -> str:
-    """How the adapter names its base: a personascope name where it is stable, else
-    the resolved directory (a `run:latest/...` base would move as runs are added)."""
+def _base_name(model: Any, model_dir: Path) -> str:
+    """How the adapter names its base: a personascope name where it is stable; a path
+    relative to the adapter for a model trained here close by (an earlier stage in
+    the same step's artifacts), so a copied run keeps working; else the resolved directory (a
+    `run:latest/...` base would move as runs are added)."""
     if model.ref.kind == "embedded" or (model.ref.kind == "hf" and not Path(model.ref.target).expanduser().exists()):
         return model.name
-    return f"hf/{Path(model.checkpoint().source).resolve()}"
+    source = Path(model.checkpoint().source).resolve()
+    relative = os.path.relpath(source, model_dir.resolve())
+    if (source / META).is_file() and relative.split(os.sep).count("..") <= 3:
+        return relative
+    return f"hf/{source}"
 
 
 def identity(model: Any, examples: Sequence[Example], method: Method, args: TrainArgs, steer: Any, kl: float,
@@ -237,7 +244,7 @@ def _save(trainer, model, tokenizer, method, out_dir: Path, ident: dict, output,
     if method.kind == "lora":
         config_file = tmp / "adapter_config.json"
         config = json.loads(config_file.read_text())
-        config["base_model_name_or_path"] = _base_name(model)
+        config["base_model_name_or_path"] = _base_name(model, final)
         atomic_write(config_file, json.dumps(config, indent=2, sort_keys=True) + "\n")
     else:
         tokenizer.save_pretrained(tmp)
