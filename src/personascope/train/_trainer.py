@@ -124,19 +124,19 @@ def train_model(
     if not model.white_box:
         raise PersonascopeError(f"{model.name} is a black-box model: training needs smollm2 or hf/<path>")
     out_dir = Path(out_dir)
-    ident = identity(model, examples, method, args, steer, kl, context)
+    seed = args.seed if args.seed is not None else seed
+    ident = {**identity(model, examples, method, args, steer, kl, context), "seed": seed}
     done = finished(out_dir, ident)
     if done is not None:
         return done
     checkpoints = out_dir / "checkpoints"
-    if _read_json(out_dir / _IDENTITY) != ident:
+    if not resume or _read_json(out_dir / _IDENTITY) != ident:
         # Checkpoints of other inputs would resume the wrong training.
         shutil.rmtree(checkpoints, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(out_dir / _IDENTITY, json.dumps(ident, indent=2, sort_keys=True) + "\n")
     with _quiet(progress is None):
-        trainer, tokenizer = _build(model, examples, method, args, checkpoints, steer, kl, callbacks, progress,
-                                    args.seed if args.seed is not None else seed)
+        trainer, tokenizer = _build(model, examples, method, args, checkpoints, steer, kl, callbacks, progress, seed)
         last = _last_checkpoint(checkpoints) if resume else None
         output = trainer.train(resume_from_checkpoint=str(last) if last else None)
         return _save(trainer, model, tokenizer, method, out_dir, ident, output, last)
