@@ -135,7 +135,7 @@ def train_model(
         shutil.rmtree(checkpoints, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(out_dir / _IDENTITY, json.dumps(ident, indent=2, sort_keys=True) + "\n")
-    with _quiet(progress is None):
+    with _quiet():
         trainer, tokenizer = _build(model, examples, method, args, checkpoints, steer, kl, callbacks, progress, seed)
         last = _last_checkpoint(checkpoints) if resume else None
         output = trainer.train(resume_from_checkpoint=str(last) if last else None)
@@ -143,11 +143,8 @@ def train_model(
 
 
 @contextmanager
-def _quiet(quiet: bool):
-    """Without a progress display, no library bars or log lines (tests, batch runs)."""
-    if not quiet:
-        yield
-        return
+def _quiet():
+    """No library bars or log lines: the caller's progress display (if any) shows training."""
     import datasets
     from transformers.utils import logging as tf_logging
 
@@ -227,10 +224,9 @@ def _build(model, examples, method, args, checkpoints, steer, kl, callbacks, pro
         model=hf_model, args=config, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
         peft_config=peft_config, callbacks=callbacks,
     )
-    if not progress:
-        from transformers.trainer_callback import PrinterCallback
+    from transformers.trainer_callback import PrinterCallback
 
-        trainer.remove_callback(PrinterCallback)  # it prints every log row
+    trainer.remove_callback(PrinterCallback)  # it prints every log row; personascope.json keeps them
     return trainer, tokenizer
 
 
