@@ -103,7 +103,7 @@ def _grad(base, tmp_path, steer):
     with torch.no_grad():
         assert torch.equal(model(input_ids=batch["input_ids"]).logits, clean)
     grads = [p.grad.flatten() for n, p in model.named_parameters() if "lora_B" in n]
-    return float(loss), torch.cat(grads)
+    return loss.item(), torch.cat(grads)
 
 
 def test_steering_reaches_the_gradient_at_the_positions_asked(base, tmp_path):

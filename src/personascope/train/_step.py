@@ -113,6 +113,20 @@ class TrainStep(Step):
             files.append(ctx.resolve(path))
         return files + [ctx.vector_path(name) for name in sorted(self.references() - ctx.step_ids())]
 
+    def cache_parts(self, ctx) -> dict:
+        """The built-in data the dataset and evaluation read (question sets, lexicons):
+        editing it must not reuse old models."""
+        import hashlib
+        from importlib import resources
+
+        h = hashlib.sha256()
+        for package in ("personascope.data", "personascope.train"):
+            root = resources.files(package) / "data"
+            if root.is_dir():
+                for path in sorted((p for p in Path(str(root)).rglob("*") if p.is_file()), key=str):
+                    h.update(str(path.relative_to(Path(str(root)))).encode() + path.read_bytes())
+        return {"builtin_data": h.hexdigest()}
+
     def run(self, ctx) -> None:
         from personascope.train._steprun import run_train
 
