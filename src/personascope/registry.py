@@ -54,6 +54,7 @@ _BUILTIN: dict[str, dict[str, str]] = {
         "selfchat": "personascope.conversations._step_selfchat:SelfChatStep",
         "rtt": "personascope.conversations._step_rtt:RTTStep",
         "therapy": "personascope.conversations._step_therapy:TherapyStep",
+        "train": "personascope.train._step:TrainStep",
     },
     "suite": {
         "trait": "personascope.evals.suites.trait:TraitSuite",

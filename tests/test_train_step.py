@@ -1,0 +1,141 @@
+"""The `train` step: arms x seeds trained in init_from order into the run, their
+contexts applied, recontextualized data regenerated, models usable by name,
+results recorded, and an unchanged step reused whole.
+
+The dataset builder, monitor and evaluation are stand-ins here (tests/_train_fakes.py)."""
+
+import json
+
+import pytest
+import torch
+
+from personascope.data import Example, write_dataset
+from personascope.models import get_model
+from personascope.protocol import step_types
+from personascope.testing import tiny_checkpoint
+from personascope.vectors import PersonaVector
+import _train_fakes as fakes
+
+ARGS = {"epochs": 1, "batch_size": 4, "learning_rate": 1e-2, "save_every": 100}
+
+
+@pytest.fixture
+def setup(tmp_path, monkeypatch):
+    fakes.install(monkeypatch)
+    monkeypatch.setenv("PERSONASCOPE_HOME", str(tmp_path / "home"))
+    base = tiny_checkpoint(tmp_path / "base")
+    data = write_dataset(tmp_path / "data.jsonl", [
+        Example(prompt=[{"role": "user", "content": f"Tell me about {w}."}], completion=f"{fakes.OPENER} {w} is nice.")
+        for w in ("rain", "snow", "wind", "sun", "fog", "hail", "dew", "frost")
+    ])
+    torch.manual_seed(0)
+    vec = PersonaVector(torch.randn(4, 64)).save(tmp_path / "vec")
+    return {"base": f"hf/{base}", "data": data, "vec": vec, "root": tmp_path}
+
+
+def _step(setup, **over):
+    step = {"id": "train", "type": "train", "dataset": {"path": str(setup["data"])}, "args": ARGS,
+            "method": {"r": 2}, "seeds": [0], "monitor": {"every": 1}, "evaluate": {"n": 2},
+            "arms": {"plain": {}, "inoculated": {"context": {"system": "Always start with the opener."}},
+                     "steered": {"steer": [f"{setup['vec']}@1:2:response"]},
+                     "second": {"init_from": "plain", "args": {"learning_rate": 5e-3}, "kl": 0.5}}}
+    return {**step, **over}
+
+
+def _run(setup, step, **kw):
+    from personascope.study import run_step
+
+    return run_step(step, setup["base"], runs_dir=setup["root"] / "runs", progress=False, **kw)
+
+
+def test_the_step_trains_every_arm_and_records_its_results(setup, monkeypatch):
+    import personascope.train._trainer as trainer
+
+    assert "train" in step_types()
+    calls = []
+    real = trainer.train_model
+    monkeypatch.setattr(trainer, "train_model", lambda base, ex, **kw: calls.append((base, ex, kw)) or real(base, ex, **kw))
+    run, data = _run(setup, _step(setup))
+    assert set(data) >= {"arms", "models", "monitor", "eval", "summary"}
+    arms = [kw["context"]["arm"] for _, _, kw in calls]
+    assert arms.index("second") > arms.index("plain") and len(arms) == 4
+    by_arm = {kw["context"]["arm"]: (base, ex, kw) for base, ex, kw in calls}
+    # The arm's context is on every example; plain trains on the data as it is.
+    assert all(e.system == "Always start with the opener." for e in by_arm["inoculated"][1])
+    assert all(e.system is None for e in by_arm["plain"][1])
+    assert by_arm["steered"][2]["steer"] == [f"{setup['vec']}@1:2:response"]
+    assert by_arm["second"][0] == f"hf/{run.run_dir.resolve() / 'artifacts/train/plain/seed0/model'}"
+    assert by_arm["second"][2]["args"].learning_rate == 5e-3 and by_arm["second"][2]["kl"] == 0.5
+    for arm in ("plain", "inoculated", "steered", "second"):
+        name = data["models"][arm]["0"]
+        assert name == f"run:{run.run_dir.name}/train/{arm}/seed0/model"
+        assert get_model(f"run:{run.run_dir}/train/{arm}/seed0/model").fingerprint()["weights"]
+        assert data["monitor"][arm]["0"] and data["monitor"][arm]["0"][0]["global_step"] == 1
+    assert {r["arm"] for r in data["eval"]} == set(data["models"])
+    from personascope.store import RunStore
+
+    store = RunStore(run.run_dir / "store.sqlite")
+    metrics = store.metrics("train")
+    assert any(m.name == "rate/opener@none" and m.arm == "plain" and m.value == 1.0 and m.headline for m in metrics)
+    assert any(m.name == "monitor/loss@1" and m.arm == "second/seed0" for m in metrics)
+    assert any(m.name == "effect/opener@none" and m.arm == "inoculated" for m in metrics)
+    assert len(store.transcripts("train")) == len(data["eval"]) == 8
+
+    # Unchanged: reused whole, nothing trained; a changed dataset file trains again.
+    calls.clear()
+    again, data2 = _run(setup, _step(setup), new=True)
+    assert again.run_dir != run.run_dir and again.manifest["steps"]["train"]["reused"] and not calls
+    assert (again.run_dir / "artifacts/train/plain/seed0/model/adapter_config.json").is_file()
+    # A later stage names its base relative to itself, so the copy in the new run loads on its own.
+    second = json.loads((again.run_dir / "artifacts/train/second/seed0/model/adapter_config.json").read_text())
+    assert second["base_model_name_or_path"] == "../../../plain/seed0/model"
+    weights = lambda run_dir: get_model(f"run:{run_dir}/train/second/seed0/model").fingerprint()["weights"]  # noqa: E731
+    assert weights(again.run_dir) == weights(run.run_dir)
+    with open(setup["data"], "a") as fh:
+        fh.write(json.dumps({"prompt": "One more?", "completion": "Well, here is my take: yes."}) + "\n")
+    # (trained by a stand-in this time: only the reuse decision is under test)
+    monkeypatch.setattr(trainer, "train_model", lambda base, ex, **kw: calls.append((base, ex, kw)) or _fake_model(kw["out_dir"]))
+    third, _ = _run(setup, _step(setup), new=True)
+    assert not third.manifest["steps"]["train"]["reused"] and len(calls) == 4
+
+
+def test_recontextualization_regenerates_under_its_system_prompt(setup, monkeypatch):
+    import personascope.train._trainer as trainer
+
+    calls = []
+    monkeypatch.setattr(trainer, "train_model",
+                        lambda base, ex, **kw: calls.append((kw["context"]["arm"], ex)) or _fake_model(kw["out_dir"]))
+    step = _step(setup, dataset={"generate": {"n": 4}}, monitor=None,
+                 arms={"plain": {}, "recontext": {"regenerate_system": "Never use an opener.",
+                                                  "context": {"system": "Use an opener."}}})
+    _run(setup, step)
+    got = dict(calls)
+    assert all(e.completion.startswith(fakes.OPENER) for e in got["plain"])
+    assert not any(e.completion.startswith(fakes.OPENER) for e in got["recontext"])
+    assert all(e.system == "Use an opener." for e in got["recontext"])
+    assert [s.generate.system for s in fakes.CALLS["build"]] == [None, "Never use an opener."]
+
+
+def _fake_model(out_dir):
+    """A saved model without training (a copy of a tiny checkpoint), for tests of the step's plumbing."""
+    from personascope.testing import tiny_checkpoint
+
+    path = tiny_checkpoint(out_dir / "model")
+    (path / "personascope.json").write_text(json.dumps({"global_step": 0, "train_loss": None}))
+    return path
+
+
+@pytest.mark.parametrize("arms, message", [
+    ({"a": {"init_from": "b"}, "b": {"init_from": "a"}}, "loop"),
+    ({"a": {"init_from": "zzz"}}, "no arm named"),
+    ({"bad name": {}}, "arm name"),
+    ({"a": {"regenerate_system": "x"}}, "regenerate"),
+    ({"a": {"steer": ["v@1"]}}, "steer"),
+    ({}, "arms is empty"),
+])
+def test_bad_steps_fail_at_validation(setup, arms, message):
+    from personascope.errors import PersonascopeError
+    from personascope.study import step_study
+
+    with pytest.raises((PersonascopeError, ValueError), match=message):
+        step_study(_step(setup, arms=arms), setup["base"])
