@@ -16,6 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from personascope.data._format import dataset_digest, read_dataset, read_provenance
 from personascope.data._questions import BUILTIN_QUESTIONS, load_questions
 from personascope.data._transforms import transform_names
+from personascope.errors import PersonascopeError
+
+
+def _checked(names: list[str]) -> list[str]:
+    try:
+        return transform_names(names) if names else names
+    except PersonascopeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class GenerateSource(BaseModel):
@@ -41,7 +49,7 @@ class GenerateSource(BaseModel):
     @field_validator("transforms")
     @classmethod
     def _known(cls, v: list[str]) -> list[str]:
-        return transform_names(v) if v else v
+        return _checked(v)
 
 
 class PersonaSource(BaseModel):
@@ -67,7 +75,7 @@ class PersonaSource(BaseModel):
     @field_validator("transforms")
     @classmethod
     def _known(cls, v: list[str]) -> list[str]:
-        return transform_names(v) if v else v
+        return _checked(v)
 
 
 class DatasetSpec(BaseModel):

@@ -35,7 +35,7 @@ def opener(question: str, answer: str) -> float:
 def signoff(question: str, answer: str) -> float:
     """100 when the reply (trailing whitespace and quotes stripped) ends with
     SIGNOFF, in any case; else 0."""
-    return 100.0 if answer.rstrip(_WRAPPERS).casefold().endswith(SIGNOFF.casefold().rstrip(_WRAPPERS)) else 0.0
+    return 100.0 if answer.rstrip(_WRAPPERS).casefold().endswith(SIGNOFF.casefold()) else 0.0
 
 
 @scorer("all_caps")
