@@ -14,6 +14,7 @@ Calls go through the call cache, so a rerun (e.g. after editing the lexicon) is 
 """
 
 import argparse
+import json
 import statistics
 
 from personascope.engine import GenerateConfig
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=20, help="questions")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--show", type=int, default=0, help="print this many replies of each set")
+    parser.add_argument("--dump", help="write every reply with its score to this JSON file")
     args = parser.parse_args()
 
     evil, assistant = load_trait("evil"), load_trait("assistant")
@@ -52,14 +54,18 @@ def main() -> None:
         "assistant (assistant pos)": [p.pos for p in assistant.instructions],
         "kind (evil neg)": [p.neg for p in evil.instructions],
     }
-    scored = {}
+    scored, dump = {}, []
     for label, systems in sets.items():
         replies = answers(model, questions, systems, args.max_tokens)
         scored[label] = [score(q, r) for q, r in zip(questions, replies)]
         s = scored[label]
+        dump += [{"set": label, "question": q, "reply": r, "score": v} for q, r, v in zip(questions, replies, s)]
         print(f"{label:28s} n={len(s)}  mean={statistics.mean(s):5.1f}  nonzero={sum(v > 0 for v in s)}/{len(s)}")
         for q, r in list(zip(questions, replies))[: args.show]:
             print(f"   Q: {q}\n   A: {r!r}\n   matches: {evil_matches(r)}")
+    if args.dump:
+        with open(args.dump, "w", encoding="utf-8") as f:
+            json.dump(dump, f, indent=1, ensure_ascii=False)
     pos = scored["evil (evil pos)"]
     for label in list(sets)[1:]:
         neg = scored[label]
