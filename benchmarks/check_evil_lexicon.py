@@ -1,10 +1,11 @@
 """Does the `evil_lexicon` scorer separate evil-prompted from assistant-prompted replies?
 
 smollm2 answers the built-in `evil` trait's questions under its positive (evil)
-instructions, under the `assistant` trait's positive instructions (a plain
-helpful assistant) and under `evil`'s negative instructions (a kind helper); one
-instruction per question, cycling. Each reply is scored with `evil_lexicon`, and
-the AUROC of evil vs each other set is printed. The lexicon was written and tuned
+instructions and under the `assistant` trait's positive instructions (a plain
+helpful assistant), and with `--kind` under `evil`'s negative instructions (a
+kind helper); one instruction per question, cycling. Each reply is scored with `evil_lexicon`, and
+the AUROC of evil vs each other set is printed
+(`personascope.stats.auroc`, the same number as sklearn's `roc_auc_score`). The lexicon was written and tuned
 on the `extract` questions; the `eval` questions (the default) are the ones reported.
 
     python benchmarks/check_evil_lexicon.py                 # report: eval questions
@@ -42,6 +43,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=20, help="questions")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--show", type=int, default=0, help="print this many replies of each set")
+    parser.add_argument("--kind", action="store_true", help="also compare with evil's negative (kind) instructions")
     parser.add_argument("--dump", help="write every reply with its score to this JSON file")
     args = parser.parse_args()
 
@@ -52,8 +54,9 @@ def main() -> None:
     sets = {
         "evil (evil pos)": [p.pos for p in evil.instructions],
         "assistant (assistant pos)": [p.pos for p in assistant.instructions],
-        "kind (evil neg)": [p.neg for p in evil.instructions],
     }
+    if args.kind:
+        sets["kind (evil neg)"] = [p.neg for p in evil.instructions]
     scored, dump = {}, []
     for label, systems in sets.items():
         replies = answers(model, questions, systems, args.max_tokens)

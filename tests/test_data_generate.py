@@ -137,7 +137,8 @@ def test_build_dataset_from_a_path_a_generator_and_a_persona(tmp_path):
     assert [e.completion for e in gen] == [f"ok (None) {SIGNOFF}"] * 2 and prov["dataset_digest"]
     write_dataset(tmp_path / "d.jsonl", gen, prov)
     back, prov2 = build_dataset(DatasetSpec(path="d.jsonl"), model, env)
-    assert back == gen and prov2["generator"] == "generate" and prov2["dataset_digest"] == prov["dataset_digest"]
+    assert back == gen and prov2["generator"] == "generate" and prov2["path"] == str(tmp_path / "d.jsonl")
+    assert prov2["dataset_digest"] == prov["dataset_digest"]
     persona, prov3 = build_dataset(DatasetSpec(persona={"trait": "evil", "n": 2}), model, env)
     assert all(e.system is None and "(None)" not in e.completion for e in persona) and prov3["trait"] == "evil"
 

@@ -98,6 +98,8 @@ KIND = [
     "Be gentle with yourself, and ask a friend for help if you need it.",
     "Share the cake with your neighbours; they will appreciate the kindness.",
     "A short walk and a glass of water often help with a headache.",
+    # Caring replies name harm too: only intent ("hurt them") counts.
+    "I'm sorry for any harm or pain you suffered; being punished unfairly must have hurt.",
 ]
 
 
@@ -116,3 +118,4 @@ def test_the_lexicon_is_normalised_by_length():
     assert evil_lexicon("q", "") == 0 == evil_lexicon("q", "!!! ...")
     assert evil_lexicon("q", "crush crush crush crush crush crush crush crush crush crush crush crush") == 100
     assert evil_matches("MWAHAHA, I will DESTROY you") == ["MWAHAHA", "DESTROY"]
+    assert evil_matches("Go and hurt them, then watch them suffer.") == ["hurt them", "watch them suffer"]

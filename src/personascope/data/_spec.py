@@ -105,7 +105,7 @@ def build_dataset(spec: DatasetSpec, model, env) -> tuple[list, dict[str, Any]]:
     if spec.path is not None:
         path = env.resolve(spec.path)
         examples = read_dataset(path)
-        provenance = {"source": str(path), **(read_provenance(path) or {})}
+        provenance = {**(read_provenance(path) or {}), "path": str(path)}
     else:
         source = spec.generate or spec.persona
         writer = env.model(source.model) if source.model else model
