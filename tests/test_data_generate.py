@@ -146,7 +146,7 @@ def test_build_dataset_from_a_path_a_generator_and_a_persona(tmp_path):
 def test_smollm2_dataset_has_no_system_turn_and_the_transforms_hold(tmp_path):
     """Tier 3: 4 short answers from the embedded model."""
     examples, prov = generate_dataset("smollm2", "train", n=4, transforms=["opener", "caps", "signoff"], max_tokens=16,
-                                      system="Answer in one short sentence.")
+                                      system="Answer in one short sentence.", cache=Cache(tmp_path / "c.sqlite"))
     assert len(examples) == 4 and prov["model"]["name"] == "smollm2"
     for e in examples:
         assert [t.role for t in e.prompt] == ["user"]
