@@ -81,7 +81,7 @@ _BUILTIN: dict[str, dict[str, str]] = {
 # scorers are small functions in one light module, and the report sections are
 # drawn together (listing each here would copy them).
 _BUILTIN_MODULES: dict[str, list[str]] = {
-    "scorer": ["personascope.judges._scorers"],
+    "scorer": ["personascope.judges._scorers", "personascope.judges._toy"],
     "section": ["personascope.report._sections"],
 }
 

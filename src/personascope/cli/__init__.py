@@ -52,7 +52,7 @@ def _add(sub: typer.Typer, name: str) -> None:
 
 
 def _register() -> None:
-    from personascope.cli import _chat, _demo, _drift, _eval, _generate, _models, _report, _rtt, _runs, _selfchat, _study, _therapy, _traits, _train, _vectors
+    from personascope.cli import _chat, _data, _demo, _drift, _eval, _generate, _models, _report, _rtt, _runs, _selfchat, _study, _therapy, _traits, _train, _vectors
     from personascope.cli import _vectors_analysis  # noqa: F401  (its commands join _vectors.app)
 
     _add(_models.app, "models")
@@ -69,6 +69,7 @@ def _register() -> None:
     _add(_therapy.app, "therapy")
     _add(_rtt.app, "rtt")
     _add(_selfchat.app, "selfchat")
+    _add(_data.app, "data")
     _add(_train.app, "train")
 
 
