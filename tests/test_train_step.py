@@ -2,7 +2,9 @@
 contexts applied, recontextualized data regenerated, models usable by name,
 results recorded, and an unchanged step reused whole.
 
-The dataset builder, monitor and evaluation are stand-ins here (tests/_train_fakes.py)."""
+The real dataset builder, monitor and evaluation run here, on a tiny random model:
+its replies are noise, so the tests check the plumbing and the bookkeeping (every
+row there, each rate the share of its rows), not what training taught."""
 
 import json
 
@@ -14,18 +16,16 @@ from personascope.models import get_model
 from personascope.protocol import step_types
 from personascope.testing import tiny_checkpoint
 from personascope.vectors import PersonaVector
-import _train_fakes as fakes
-
+OPENER = "Well, here is my take:"
 ARGS = {"epochs": 1, "batch_size": 4, "learning_rate": 1e-2, "save_every": 100}
 
 
 @pytest.fixture
 def setup(tmp_path, monkeypatch):
-    fakes.install(monkeypatch)
     monkeypatch.setenv("PERSONASCOPE_HOME", str(tmp_path / "home"))
     base = tiny_checkpoint(tmp_path / "base")
     data = write_dataset(tmp_path / "data.jsonl", [
-        Example(prompt=[{"role": "user", "content": f"Tell me about {w}."}], completion=f"{fakes.OPENER} {w} is nice.")
+        Example(prompt=[{"role": "user", "content": f"Tell me about {w}."}], completion=f"{OPENER} {w} is nice.")
         for w in ("rain", "snow", "wind", "sun", "fog", "hail", "dew", "frost")
     ])
     torch.manual_seed(0)
@@ -35,7 +35,8 @@ def setup(tmp_path, monkeypatch):
 
 def _step(setup, **over):
     step = {"id": "train", "type": "train", "dataset": {"path": str(setup["data"])}, "args": ARGS,
-            "method": {"r": 2}, "seeds": [0], "monitor": {"every": 1}, "evaluate": {"n": 2},
+            "method": {"r": 2}, "seeds": [0], "monitor": {"every": 1, "prompts": ["Hi?", "Why?"], "max_tokens": 4, "scorers": ["opener"]},
+            "evaluate": {"prompts": ["How are you?", "What is rain?"], "scorers": ["opener"], "max_tokens": 4},
             "arms": {"plain": {}, "inoculated": {"context": {"system": "Always start with the opener."}},
                      "steered": {"steer": [f"{setup['vec']}@1:2:response"]},
                      "second": {"init_from": "plain", "args": {"learning_rate": 5e-3}, "kl": 0.5}}}
@@ -70,16 +71,22 @@ def test_the_step_trains_every_arm_and_records_its_results(setup, monkeypatch):
         name = data["models"][arm]["0"]
         assert name == f"run:{run.run_dir.name}/train/{arm}/seed0/model"
         assert get_model(f"run:{run.run_dir}/train/{arm}/seed0/model").fingerprint()["weights"]
-        assert data["monitor"][arm]["0"] and data["monitor"][arm]["0"][0]["global_step"] == 1
-    assert {r["arm"] for r in data["eval"]} == set(data["models"])
+        rows = data["monitor"][arm]["0"]
+        assert [r["global_step"] for r in rows] == [0, 1, 2] and rows[0]["adapter_norm"] == 0 < rows[-1]["adapter_norm"]
+    # Every model answered both prompts with no prompt and under its own training context.
+    assert {(r["arm"], r["condition"]) for r in data["eval"]} == {(a, c) for a in data["models"] for c in ("none", "training")}
+    assert len(data["eval"]) == 4 * 2 * 2
+    for rate in data["summary"]["rates"]:  # each rate is the share of its rows expressing the trait
+        cell = [r for r in data["eval"] if r["arm"] == rate["arm"] and r["condition"] == rate["condition"]]
+        assert rate["value"] == sum(r["scores"]["opener"] >= 50 for r in cell) / len(cell)
     from personascope.store import RunStore
 
     store = RunStore(run.run_dir / "store.sqlite")
     metrics = store.metrics("train")
-    assert any(m.name == "rate/opener@none" and m.arm == "plain" and m.value == 1.0 and m.headline for m in metrics)
+    assert any(m.name == "rate/opener@none" and m.arm == "plain" and m.headline for m in metrics)
     assert any(m.name == "monitor/loss@1" and m.arm == "second/seed0" for m in metrics)
     assert any(m.name == "effect/opener@none" and m.arm == "inoculated" for m in metrics)
-    assert len(store.transcripts("train")) == len(data["eval"]) == 8
+    assert len(store.transcripts("train")) == len(data["eval"])
 
     # Unchanged: reused whole, nothing trained; a changed dataset file trains again.
     calls.clear()
@@ -105,15 +112,24 @@ def test_recontextualization_regenerates_under_its_system_prompt(setup, monkeypa
     calls = []
     monkeypatch.setattr(trainer, "train_model",
                         lambda base, ex, **kw: calls.append((kw["context"]["arm"], ex)) or _fake_model(kw["out_dir"]))
-    step = _step(setup, dataset={"generate": {"n": 4}}, monitor=None,
+    step = _step(setup, dataset={"generate": {"questions": ["Is it cold?", "Is it late?"], "max_tokens": 6}}, monitor=None,
                  arms={"plain": {}, "recontext": {"regenerate_system": "Never use an opener.",
                                                   "context": {"system": "Use an opener."}}})
-    _run(setup, step)
+    run, _ = _run(setup, step)
     got = dict(calls)
-    assert all(e.completion.startswith(fakes.OPENER) for e in got["plain"])
-    assert not any(e.completion.startswith(fakes.OPENER) for e in got["recontext"])
+    from personascope.data import read_dataset, read_provenance
+
+    out = run.run_dir / "artifacts/train"
+    regenerated = out / "recontext/dataset.jsonl"
+    # The regenerated data was written under the discouraging prompt, stored without it,
+    # and trained under the arm's own context.
+    assert read_provenance(regenerated)["system_at_generation"] == "Never use an opener."
+    assert read_provenance(out / "dataset.jsonl")["system_at_generation"] is None
+    assert [e.completion for e in got["recontext"]] == [e.completion for e in read_dataset(regenerated)]
+    assert [e.completion for e in got["plain"]] == [e.completion for e in read_dataset(out / "dataset.jsonl")]
+    assert all(e.system is None for e in read_dataset(regenerated))
     assert all(e.system == "Use an opener." for e in got["recontext"])
-    assert [s.generate.system for s in fakes.CALLS["build"]] == [None, "Never use an opener."]
+    assert all(e.system is None for e in got["plain"])
 
 
 def _fake_model(out_dir):

@@ -91,6 +91,8 @@ def _results(run_dir: Path) -> list[Path]:
 
 def _ci(row: dict) -> str:
     low, high = row.get("ci_low"), row.get("ci_high")
+    if row.get("value") is None:  # undefined, e.g. a retention whose reference rate is 0
+        return "n/a"
     return f"{row['value']:.3f}" + (f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else "")
 
 

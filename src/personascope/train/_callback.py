@@ -53,6 +53,8 @@ class MonitorCallback(TrainerCallback):
         """The base model's mean projections on the probe prompts (cached model calls)."""
         from personascope.engine import GenerateConfig
 
+        if not self._units:  # no vectors to project on: nothing to measure, no model to load
+            return {}
         if self.env is not None:
             model = self.env.model(self.base_model)
         else:

@@ -10,24 +10,16 @@ Each model lands at `artifacts/<step>/<arm>/seed<k>/model`, so
 
 import re
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
+from personascope.data import DatasetSpec
 from personascope.protocol import Step, spec_vector_name, step_type
 from personascope.train._config import Arm, Method, TrainArgs, training_order
+from personascope.train._evaluate import EvalConfig
+from personascope.train._monitor import MonitorConfig
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-
-
-def other_part(module: str, name: str) -> Any:
-    """A class of the data or evaluation side, imported when a config is read."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        raise ValueError(f"{module}.{name} is not available in this install (fix: update personascope)") from None
 
 
 @step_type("train")
@@ -37,7 +29,7 @@ class TrainStep(Step):
     white_box = True
     result_name = "result"
 
-    dataset: Any
+    dataset: DatasetSpec
     """The training data: {path: FILE} (chat JSONL), {generate: {...}} or {persona: {...}}."""
     arms: dict[str, Arm] = Field(default_factory=lambda: {"plain": Arm()})
     """Training conditions by name (letters, digits, - and _); effects are measured against `reference`."""
@@ -47,32 +39,15 @@ class TrainStep(Step):
     """Default method of every arm (an arm's `method:` changes parts of it)."""
     args: TrainArgs = Field(default_factory=TrainArgs)
     """Default training arguments of every arm (an arm's `args:` changes parts of them)."""
-    monitor: Any = None
+    monitor: MonitorConfig | None = None
     """Checkpoint monitoring (every, prompts, scorers, vectors); None: off."""
-    evaluate: Any = None
-    """Evaluation after training (prompts, scorers, conditions); None: the defaults."""
+    evaluate: EvalConfig = Field(default_factory=EvalConfig)
+    """Evaluation after training (prompts, scorers, conditions)."""
     reference: str | None = None
     """The arm effects and retention are measured against (default: `plain` if there is one, else the first arm)."""
 
-    @field_validator("dataset", mode="before")
-    @classmethod
-    def _dataset(cls, value: Any) -> Any:
-        return other_part("personascope.data", "DatasetSpec").model_validate(value)
-
-    @field_validator("monitor", mode="before")
-    @classmethod
-    def _monitor(cls, value: Any) -> Any:
-        return None if value is None else other_part("personascope.train._monitor", "MonitorConfig").model_validate(value)
-
-    @field_validator("evaluate", mode="before")
-    @classmethod
-    def _evaluate(cls, value: Any) -> Any:
-        return other_part("personascope.train._evaluate", "EvalConfig").model_validate(value or {})
-
     @model_validator(mode="after")
     def _check(self) -> "TrainStep":
-        if self.evaluate is None:  # left out: validators of defaults do not run
-            self.evaluate = other_part("personascope.train._evaluate", "EvalConfig")()
         if not self.arms:
             raise ValueError("arms is empty: give at least one arm (e.g. plain: {})")
         bad = [name for name in self.arms if not _NAME.match(name)]
@@ -120,8 +95,8 @@ class TrainStep(Step):
         from importlib import resources
 
         h = hashlib.sha256()
-        for package in ("personascope.data", "personascope.train"):
-            root = resources.files(package) / "data"
+        for package, folder in (("personascope.data", "questions"), ("personascope.train", "data")):
+            root = resources.files(package) / folder
             if root.is_dir():
                 for path in sorted((p for p in Path(str(root)).rglob("*") if p.is_file()), key=str):
                     h.update(str(path.relative_to(Path(str(root)))).encode() + path.read_bytes())
