@@ -26,19 +26,15 @@ def _checked(names: list[str]) -> list[str]:
         raise ValueError(str(exc)) from None
 
 
-class GenerateSource(BaseModel):
-    """A toy-trait dataset: the model's answers to a question set, transformed."""
+class _Answers(BaseModel):
+    """What every generated dataset sets: how many answers, their traits, decoding, the writer."""
 
     model_config = ConfigDict(extra="forbid")
 
-    questions: str | list[str] = "train"
-    """A built-in question set (train, heldout), a .yaml/.json/.txt file, or a list."""
-    transforms: list[str] = Field(default_factory=list)
-    """Toy traits to write in: opener, signoff, caps (any order; see personascope.data.TRANSFORMS)."""
     n: int | None = Field(None, ge=1)
     """Use the first n questions (default: all)."""
-    system: str | None = None
-    """System prompt to generate under (never stored in the examples)."""
+    transforms: list[str] = Field(default_factory=list)
+    """Toy traits to write in: opener, signoff, caps (any order; see personascope.data.TRANSFORMS)."""
     max_tokens: int = Field(64, ge=1)
     """Max new tokens per answer."""
     temperature: float = Field(0.0, ge=0.0)
@@ -52,30 +48,22 @@ class GenerateSource(BaseModel):
         return _checked(v)
 
 
-class PersonaSource(BaseModel):
-    """A persona dataset: answers under a trait's positive instructions, stored without them."""
+class GenerateSource(_Answers):
+    """A toy-trait dataset: the model's answers to a question set, transformed."""
 
-    model_config = ConfigDict(extra="forbid")
+    questions: str | list[str] = "train"
+    """A built-in question set (train, heldout), a .yaml/.json/.txt file, or a list."""
+    system: str | None = None
+    """System prompt to generate under (never stored in the examples)."""
+
+
+class PersonaSource(_Answers):
+    """A persona dataset: answers under a trait's positive instructions, stored without them."""
 
     trait: str
     """A built-in trait name or a trait spec file."""
     questions: str | list[str] | None = None
     """Questions to answer (default: the trait's extraction questions)."""
-    n: int | None = Field(None, ge=1)
-    """Use the first n questions (default: all)."""
-    transforms: list[str] = Field(default_factory=list)
-    """Toy traits to write in as well (usually none)."""
-    max_tokens: int = Field(64, ge=1)
-    """Max new tokens per answer."""
-    temperature: float = Field(0.0, ge=0.0)
-    """Sampling temperature; 0 decodes greedily."""
-    model: str | None = None
-    """Model that writes the answers (default: the step's model)."""
-
-    @field_validator("transforms")
-    @classmethod
-    def _known(cls, v: list[str]) -> list[str]:
-        return _checked(v)
 
 
 class DatasetSpec(BaseModel):
