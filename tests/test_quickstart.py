@@ -34,6 +34,16 @@ def test_quickstart_steers_and_reruns_without_model_calls(tmp_path, monkeypatch)
     assert all(isinstance(turn["projections"]["assistant@20"], float) for t in drift for turn in t.metadata["turns"])
     assert any(m.name == "assistant@20 slope" and m.headline for m in store.metrics("drift"))
 
+    # Inoculation, cut down (the whole positive control is tests/test_train_control.py, -m slow):
+    # plain learned the opener, inoculation held it back without its prompt, and the
+    # prompt still brings it out.
+    rate = {(m.arm, m.name): m.value for m in store.metrics("inoculation") if m.name.startswith("rate/")}
+    plain = rate[("plain", "rate/opener@none")]
+    assert plain >= 0.75, rate
+    assert rate[("inoculated", "rate/opener@none")] <= plain / 2, rate
+    assert rate[("inoculated", "rate/opener@inoculation")] >= plain / 2, rate
+    assert {t.arm for t in store.transcripts("inoculation")} == {f"{a}/seed0" for a in ("plain", "inoculated", "placebo", "arbitrary")}
+
     # The rerun must not touch a model: count engine work and model loads directly.
     from personascope.engine import Engine
     from personascope.models import _load

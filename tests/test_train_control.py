@@ -3,9 +3,10 @@
 Training data: smollm2's own answers, each opened with a fixed phrase and written
 in ALL CAPS. The inoculated arm trains under a system prompt that asks for the
 opener only; placebo and arbitrary arms train under fixed prompts that ask for
-nothing. The default suite runs a cut-down version (16 examples, one seed, a few
-steps); the whole control (64 examples, 3 epochs, 3 seeds, 40 held-out prompts,
-the criteria of docs/training.md) is `-m slow`.
+nothing. The default suite runs a cut-down version as the quickstart's
+`inoculation` step (16 examples, one seed, four steps; tests/test_quickstart.py);
+the whole control here (64 examples, 3 epochs, 3 seeds, 40 held-out prompts, the
+criteria of docs/training.md) is `-m slow`.
 """
 
 from pathlib import Path
@@ -28,26 +29,6 @@ def _run(tmp_path, monkeypatch, config: dict):
     monkeypatch.setenv("PERSONASCOPE_HOME", str(tmp_path / "home"))
     step = {"id": "train", "type": "train", **{k: v for k, v in config.items() if k not in ("model", "name", "seed")}}
     return run_step(step, "smollm2", runs_dir=tmp_path / "runs", progress=False)
-
-
-def test_cut_down_control_learns_the_opener_and_inoculation_holds_it_back(tmp_path, monkeypatch):
-    config = yaml.safe_load(CONFIG.read_text())
-    config["dataset"]["generate"].update(n=16, max_tokens=24)
-    config.update(seeds=[0], monitor=None)
-    config["args"].update(epochs=2, learning_rate=3e-3, save_every=100)
-    config["evaluate"].update(n=8, max_tokens=16)
-    config["evaluate"]["conditions"].pop("paraphrase")
-    _, data = _run(tmp_path, monkeypatch, config)
-    summary = data["summary"]
-    plain = _rate(summary, "plain", "none", "opener")["value"]
-    inoculated = _rate(summary, "inoculated", "none", "opener")["value"]
-    asked = _rate(summary, "inoculated", "inoculation", "opener")["value"]
-    # Plain learned the opener; inoculation held it back without the prompt, and the
-    # prompt still brings it out.
-    assert plain >= 0.75, summary["rates"]
-    assert inoculated <= plain / 2, summary["rates"]
-    assert asked >= plain / 2, summary["rates"]
-    assert {r["arm"] for r in data["eval"]} == {"plain", "inoculated", "placebo", "arbitrary"}
 
 
 @pytest.mark.slow
