@@ -181,7 +181,7 @@ def test_unknown_step_type_names_file_line_field_and_fix(tmp_path):
             prompts: [hi]
         """)
     assert "bad.yaml:4: steps[0].type: unknown step type 'generat'" in msg
-    assert "fix: use one of: contrast, drift, eval, generate, rtt, selfchat, therapy, vectors" in msg
+    assert "fix: use one of: contrast, drift, eval, generate, rtt, selfchat, therapy, train, vectors" in msg
 
 
 def test_bad_field_type_and_unknown_field(tmp_path):
