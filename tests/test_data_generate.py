@@ -108,6 +108,15 @@ def test_persona_dataset_cycles_the_positive_instructions_and_stores_none(tmp_pa
     assert prov["questions"] == {"trait": "evil", "split": "extract", "n": 7}
 
 
+def test_persona_dataset_under_one_fixed_system_prompt_for_recontextualization(tmp_path):
+    model = _mock(tmp_path, lambda system, user: f"[{system}] reply")
+    examples, prov = persona_dataset(model, "evil", n=3, system="Be kind.")
+    assert [e.completion for e in examples] == ["[Be kind.] reply"] * 3 and all(e.system is None for e in examples)
+    assert prov["system_at_generation"] == ["Be kind."]
+    spec = DatasetSpec(persona={"trait": "evil", "n": 3, "system": "Be kind."})
+    assert spec.persona.system == "Be kind."
+
+
 def test_generation_on_a_tiny_random_model_writes_a_valid_dataset(tiny_dir, tmp_path):
     examples, prov = generate_dataset(f"hf/{tiny_dir}", "train", n=3, transforms=["opener", "signoff"], max_tokens=6,
                                       cache=Cache(tmp_path / "c.sqlite"))

@@ -126,3 +126,52 @@ def test_missing_cells_and_scores_are_left_out():
     assert _one(s, "rates", arm="plain")["n"] == 7 and _one(s, "rates", arm="arm")["n"] == 2
     effect = _one(s, "effects", arm="arm")
     assert effect["value"] == 1.0 and effect["ci_low"] == 1.0
+
+
+def test_means_and_shifts_from_the_base_model():
+    rows = _rows("base", {0: 0.25}) + _rows("plain", {0: 0.5, 1: 0.5}) + _rows("steered", {0: 0.25, 1: 0.25})
+    for r in rows:  # a projection that is 1 on the base model and 3 on every trained arm
+        r["projections"] = {"evil@2": 1.0 if r["arm"] == "base" else 3.0}
+    s = summarize(rows, n_boot=300)
+    mean = _one(s, "means", arm="plain", condition="none", measure="trait")
+    assert mean["value"] == pytest.approx(50.0) and mean["kind"] == "scores" and mean["n"] == 40
+    shift = _one(s, "shifts", arm="plain", measure="evil@2")
+    assert (shift["value"], shift["ci_low"], shift["ci_high"]) == (2.0, 2.0, 2.0) and shift["kind"] == "projections"
+    # the score shift is paired: the same prompts are drawn for base and arm
+    same = _one(s, "shifts", arm="steered", measure="trait")
+    assert (same["value"], same["ci_low"], same["ci_high"]) == (0.0, 0.0, 0.0)
+    assert _one(s, "shifts", arm="plain", measure="trait")["value"] == pytest.approx(25.0)
+    # the base model is no training arm: it has no effect or retention against the reference
+    assert {r["arm"] for r in s["effects"]} == {"steered"} and {r["arm"] for r in s["retention"]} == {"steered"}
+    assert all(r["arm"] != "base" for r in s["shifts"])
+    # without a base arm there is nothing to shift from; the means stay
+    alone = summarize([r for r in rows if r["arm"] != "base"], n_boot=50)
+    assert alone["shifts"] == [] and alone["means"]
+
+
+def test_evaluate_projections_equal_the_monitors_on_the_same_replies(tiny_dir, tmp_path):
+    """The evaluation's projection (engine capture through the model handle) and the
+    checkpoint monitor's (hidden states of the raw transformers model) are separate
+    code; on the same replies of an untrained model they must agree."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from personascope.engine._chat import render
+    from personascope.train._probe import reply_projections, unit_vectors
+    from personascope.vectors import PersonaVector
+
+    torch.manual_seed(3)
+    spec = f"{PersonaVector(torch.randn(4, 64), {'model': 'tiny'}).save(tmp_path / 'vec')}@2"
+    name = f"hf/{tiny_dir}"
+    env = LocalEnv(cache=Cache(tmp_path / "cache.sqlite"))
+    config = EvalConfig(prompts=PROMPTS, n=5, max_tokens=6, vectors=[spec], own_condition=False)
+    rows = evaluate_models({("plain", 0): name}, config, env=env)
+    values = [r["projections"][spec] for r in rows]
+    assert all(v is None or math.isfinite(v) for v in values) and any(v is not None for v in values)
+    kept = [r for r in rows if r["projections"][spec] is not None]
+    tok = AutoTokenizer.from_pretrained(tiny_dir)
+    raw = AutoModelForCausalLM.from_pretrained(tiny_dir).eval()
+    prompt_ids = tok([render(tok, r["messages"], True, None) for r in kept], add_special_tokens=False)["input_ids"]
+    units = unit_vectors([spec], 4, 64)
+    monitor = reply_projections(raw, tok, prompt_ids, [r["answer"] for r in kept], units)[spec]
+    assert sum(r["projections"][spec] for r in kept) / len(kept) == pytest.approx(monitor, rel=1e-4, abs=1e-5)

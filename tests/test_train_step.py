@@ -155,3 +155,40 @@ def test_bad_steps_fail_at_validation(setup, arms, message):
 
     with pytest.raises((PersonascopeError, ValueError), match=message):
         step_study(_step(setup, arms=arms), setup["base"])
+
+
+def test_the_base_model_is_evaluated_and_every_arm_shifts_from_it(setup):
+    """evaluate.base adds the untrained model as arm `base`; evaluate.vectors projects
+    every reply; the summary's shift is the arm's mean minus the base's, and the
+    base rows are the base model's own replies (the same as asking it directly)."""
+    spec = f"{setup['vec']}@1"
+    step = _step(setup, monitor=None, arms={"plain": {}},
+                 evaluate={"prompts": ["How are you?", "What is rain?"], "scorers": ["opener"], "max_tokens": 4,
+                           "own_condition": False, "vectors": [spec], "base": True})
+    run, data = _run(setup, step)
+    assert {r["arm"] for r in data["eval"]} == {"plain", "base"}
+    base_rows = [r for r in data["eval"] if r["arm"] == "base"]
+    from personascope.engine import GenerateConfig
+
+    direct = get_model(setup["base"]).generate([r["messages"] for r in base_rows], GenerateConfig(max_new_tokens=4))
+    assert [r["answer"] for r in base_rows] == [g.text for g in direct]
+    summary = data["summary"]
+    mean = {(m["arm"], m["measure"]): m["value"] for m in summary["means"]}
+    shift = {(s["arm"], s["measure"]): s["value"] for s in summary["shifts"]}
+    assert shift[("plain", spec)] == pytest.approx(mean[("plain", spec)] - mean[("base", spec)])
+    assert shift[("plain", "opener")] == pytest.approx(mean[("plain", "opener")] - mean[("base", "opener")])
+    assert all(r["arm"] != "base" for r in summary["effects"])
+    from personascope.store import RunStore
+
+    names = {m.name for m in RunStore(run.run_dir / "store.sqlite").metrics("train")}
+    assert f"shift/{spec}@none" in names and f"mean/{spec}@none" in names
+
+
+def test_an_arm_named_base_clashes_with_the_base_model(setup):
+    from personascope.study import step_study
+
+    from personascope.errors import PersonascopeError
+
+    step = _step(setup, arms={"base": {}}, evaluate={"prompts": ["Hi?"], "base": True})
+    with pytest.raises(PersonascopeError, match="arm name 'base' is the untrained model's"):
+        step_study(step, setup["base"])

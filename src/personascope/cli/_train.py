@@ -123,3 +123,17 @@ def _show(run_dir: Path) -> None:
             for r in summary["retention"]:
                 kept.add_row(escape(str(r["arm"])), escape(str(r["scorer"])), _ci(r))
             console.print(kept)
+        if summary.get("means"):
+            means = Table(title="mean score (0-100) or projection per arm and condition, 95% CI")
+            for col in ("arm", "condition", "measure", "mean", "n"):
+                means.add_column(col)
+            for r in summary["means"]:
+                means.add_row(escape(str(r["arm"])), escape(str(r["condition"])), escape(str(r["measure"])), _ci(r), str(r.get("n", "")))
+            console.print(means)
+        if summary.get("shifts"):
+            shifts = Table(title="shift from the base model: arm mean minus base mean")
+            for col in ("arm", "condition", "measure", "shift"):
+                shifts.add_column(col)
+            for r in summary["shifts"]:
+                shifts.add_row(escape(str(r["arm"])), escape(str(r["condition"])), escape(str(r["measure"])), _ci(r))
+            console.print(shifts)

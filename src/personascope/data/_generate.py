@@ -130,13 +130,15 @@ def persona_dataset(
     max_tokens: int = 64,
     temperature: float = 0.0,
     seed: int = 0,
+    system: str | None = None,
     cache: "Cache | None" = None,
     progress: Progress = None,
 ) -> tuple[list[Example], dict]:
     """Answers under `trait`'s positive instructions (question i under instruction
     i mod the number of instructions), stored without them: the data that induces
     the persona. `questions` default to the trait's extraction questions, so its
-    eval questions stay held out."""
+    eval questions stay held out. `system` replaces the instructions with one fixed
+    prompt (recontextualization's "generated under a prompt that discourages it")."""
     from personascope.traits import load_trait
 
     spec = load_trait(trait)
@@ -144,7 +146,7 @@ def persona_dataset(
     items, source = _questions(questions if questions is not None else spec.questions.extract, n)
     if questions is None:
         source = {"trait": spec.name, "split": "extract", "n": len(items)}
-    pos = [pair.pos for pair in spec.instructions]
+    pos = [pair.pos for pair in spec.instructions] if system is None else [system]
     which = [i % len(pos) for i in range(len(items))]
     # An empty positive prompt means no system prompt at all (see InstructionPair.pos).
     systems = [pos[k] or None for k in which]

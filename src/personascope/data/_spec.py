@@ -64,6 +64,9 @@ class PersonaSource(_Answers):
     """A built-in trait name or a trait spec file."""
     questions: str | list[str] | None = None
     """Questions to answer (default: the trait's extraction questions)."""
+    system: str | None = None
+    """Generate under this system prompt instead of the trait's positive instructions
+    (recontextualization sets it: a prompt that discourages the trait)."""
 
 
 class DatasetSpec(BaseModel):

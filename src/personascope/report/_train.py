@@ -82,6 +82,17 @@ def train_result(data: dict, model: str | None = None) -> Html:
         parts.append(table(["arm", "scorer", "retention"], [[e["arm"], e["scorer"], _with_ci(e)] for e in summary["retention"]], numeric=[2]))
     elif rates and not summary.get("effects"):
         parts.append(note(f"No arm named {reference!r}: effects and retention need a reference arm.", kind="warn"))
+    means = summary.get("means") or []
+    if means:
+        found = {(r["arm"], r["condition"], r["measure"]): r for r in means}
+        names = _ordered(r["measure"] for r in means)
+        parts.append(tag("h4", "Mean score and projection per arm and condition (95% bootstrap CIs)"))
+        body = [[a, c, *(_with_ci(found.get((a, c, m))) for m in names)] for a in _ordered(r["arm"] for r in means)
+                for c in conditions or _ordered(r["condition"] for r in means) if any((a, c, m) in found for m in names)]
+        parts.append(table(["arm", "condition", *names], body, numeric=range(2, 2 + len(names))))
+    if summary.get("shifts"):
+        parts.append(tag("h4", f"Shift from the base model: arm minus base (condition {summary.get('condition', 'none')}; paired bootstrap CI)"))
+        parts.append(table(["arm", "measure", "shift"], [[e["arm"], e["measure"], _with_ci(e)] for e in summary["shifts"]], numeric=[2]))
     monitor = {arm: seeds for arm, seeds in (data.get("monitor") or {}).items() if any(seeds.values())}
     if monitor:
         parts += [tag("h4", "Checkpoint monitor"), monitor_figure(monitor)]

@@ -20,6 +20,8 @@ from personascope.errors import PersonascopeError
 from personascope.train._context import PromptContext
 from personascope.train._monitor import resolve_prompts
 
+BASE = "base"
+"""The arm name of the untrained base model (EvalConfig.base)."""
 THRESHOLD = 50.0
 """A reply expresses a trait when its scorer gives at least this (scorers give 0..100)."""
 TRAINING = "training"
@@ -47,6 +49,10 @@ class EvalConfig(BaseModel):
     """Sampling temperature (0: greedy)."""
     samples: int = Field(1, ge=1)
     """Replies per prompt (seeded; more than 1 only makes sense with a temperature)."""
+    vectors: list[str] = Field(default_factory=list)
+    """Projections as `VECTOR@LAYER` specs: each reply's mean over its tokens of layer L's output on the unit vector."""
+    base: bool = False
+    """Also evaluate the untrained base model, as arm `base`: means then come with each arm's shift from it."""
 
     @field_validator("conditions")
     @classmethod
@@ -74,13 +80,17 @@ def evaluate_models(
     arm_contexts: Mapping[str, PromptContext] | None = None,
 ) -> list[dict]:
     """One row per (arm, seed, condition, prompt, sample):
-    `{arm, seed, condition, prompt_id, sample, messages, answer, scores}`."""
+    `{arm, seed, condition, prompt_id, sample, messages, answer, scores, projections}`.
+
+    A model is a name or a model handle; `config.vectors` must already be real
+    paths: each is resolved with `env.resolve_spec`, and rows keep the spec as written."""
     from personascope.engine import GenerateConfig
     from personascope.judges import get_scorer
 
     arm_contexts = arm_contexts or {}
     questions = resolve_prompts(config.prompts, config.n, "evaluate.prompts")
     scorers = {name: get_scorer(name) for name in config.scorers}
+    specs = {spec: env.resolve_spec(spec) for spec in config.vectors}
     jobs = []
     for (arm, seed), name in models.items():
         for condition, ctx in _conditions(config, arm, arm_contexts).items():
@@ -91,24 +101,49 @@ def evaluate_models(
     total = len(jobs) * len(questions) * config.samples
     with env.progress("evaluating trained models", total) as advance:
         for arm, seed, name, condition, messages in jobs:
-            model = env.model(name)
+            model = env.model(name) if isinstance(name, str) else name
             for sample in range(config.samples):
                 gen = GenerateConfig(max_new_tokens=config.max_tokens, temperature=config.temperature, seed=sample)
-                replies = model.generate(messages, gen, progress=advance)
-                for i, (q, m, g) in enumerate(zip(questions, messages, replies)):
+                replies = [g.text for g in model.generate(messages, gen, progress=advance)]
+                projected = reply_projections(model, messages, replies, specs)
+                for i, (q, m, text) in enumerate(zip(questions, messages, replies)):
                     rows.append({
                         "arm": arm, "seed": seed, "condition": condition, "prompt_id": f"q{i:03d}", "sample": sample,
-                        "messages": m, "answer": g.text,
-                        "scores": {s: float(fn(q, g.text)) for s, fn in scorers.items()},
+                        "messages": m, "answer": text,
+                        "scores": {s: float(fn(q, text)) for s, fn in scorers.items()},
+                        "projections": {spec: values[i] for spec, values in projected.items()},
                     })
     return rows
+
+
+def reply_projections(model, messages: Sequence[list[dict]], replies: Sequence[str], specs: Mapping[str, str]) -> dict[str, list[float | None]]:
+    """label -> per reply, the mean over the reply's tokens of layer L's output on the
+    unit vector (`PersonaVector.project`), for `specs` {label: VECTOR@LAYER with a
+    real path}; None for an empty reply."""
+    if not specs:
+        return {}
+    from personascope.vectors import parse_projection
+
+    parsed = {label: parse_projection(spec, model.n_layers(), model.hidden_size())[1:] for label, spec in specs.items()}
+    keep = [i for i, r in enumerate(replies) if r.strip()]
+    out: dict[str, list[float | None]] = {label: [None] * len(replies) for label in specs}
+    if not keep:
+        return out
+    layers = sorted({layer for _, layer in parsed.values()})
+    acts = model.capture([messages[i] for i in keep], [replies[i] for i in keep], layers=layers)["response_mean"]
+    for label, (vector, layer) in parsed.items():
+        values = vector.project(acts[:, layers.index(layer)], layer).tolist()
+        for i, value in zip(keep, values):
+            out[label][i] = float(value)
+    return out
 
 
 # -- statistics ---------------------------------------------------------------------
 
 
-def _matrix(rows: Sequence[dict], scorer: str, prompts: list[str]):
-    """[seeds, prompts] share of replies at >= THRESHOLD (NaN where a cell has no reply), and the seeds."""
+def _matrix(rows: Sequence[dict], scorer: str, prompts: list[str], *, group: str = "scores", rate: bool = True):
+    """[seeds, prompts] share of replies at >= THRESHOLD (`rate`), else the mean
+    value, of `row[group][scorer]` (NaN where a cell has no value), and the count."""
     import numpy as np
 
     seeds = sorted({r["seed"] for r in rows}, key=str)
@@ -117,11 +152,11 @@ def _matrix(rows: Sequence[dict], scorer: str, prompts: list[str]):
     counts = np.zeros((len(seeds), len(prompts)))
     srow = {s: i for i, s in enumerate(seeds)}
     for r in rows:
-        value = r["scores"].get(scorer)
+        value = (r.get(group) or {}).get(scorer)
         if value is None or not math.isfinite(value):
             continue
         i, j = srow[r["seed"]], col[r["prompt_id"]]
-        hits[i, j] += value >= THRESHOLD
+        hits[i, j] += (value >= THRESHOLD) if rate else value
         counts[i, j] += 1
     with np.errstate(invalid="ignore", divide="ignore"):
         return hits / counts, int(counts.sum())
@@ -166,7 +201,9 @@ def _num(value) -> float | None:
 
 def summarize(rows: Sequence[dict], *, reference: str = "plain", condition: str = "none", n_boot: int = 2000, seed: int = 0) -> dict:
     """Rates per arm x condition x scorer, effects (reference minus arm) and retention
-    (arm / reference) on `condition`, each with a 95% percentile bootstrap CI."""
+    (arm / reference) on `condition`; mean scores and projections per arm x condition,
+    and with a `base` arm each arm's shift from it on `condition`. Each with a 95%
+    percentile bootstrap CI (paired: every cell sees the same prompt draws)."""
     import numpy as np
 
     if not rows:
@@ -174,6 +211,7 @@ def summarize(rows: Sequence[dict], *, reference: str = "plain", condition: str 
     arms = list(dict.fromkeys(r["arm"] for r in rows))
     conditions = list(dict.fromkeys(r["condition"] for r in rows))
     scorers = list(dict.fromkeys(s for r in rows for s in r["scores"]))
+    measures = [("scores", s) for s in scorers] + [("projections", p) for p in dict.fromkeys(p for r in rows for p in r.get("projections") or {})]
     prompts = sorted({r["prompt_id"] for r in rows})
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
@@ -181,30 +219,45 @@ def summarize(rows: Sequence[dict], *, reference: str = "plain", condition: str 
     matrices, counts = {}, {}
     for (arm, cond), group in groups.items():
         for scorer in scorers:
-            matrices[(arm, cond, scorer)], counts[(arm, cond, scorer)] = _matrix(group, scorer, prompts)
+            matrices[("rate", arm, cond, scorer)], counts[("rate", arm, cond, scorer)] = _matrix(group, scorer, prompts)
+        for kind, name in measures:
+            key = ("mean", arm, cond, name)
+            matrices[key], counts[key] = _matrix(group, name, prompts, group=kind, rate=False)
     draws = bootstrap_rates(matrices, len(prompts), n_boot=n_boot, seed=seed)
     value = {k: float(np.nanmean(m)) if np.isfinite(m).any() else math.nan for k, m in matrices.items()}
-    rates = []
+
+    def cell(k, **fields) -> dict:
+        low, high = _ci(draws[k])
+        return {**fields, "value": _num(value[k]), "ci_low": low, "ci_high": high, "n": counts[k]}
+
+    def difference(a, b, **fields) -> dict:
+        low, high = _ci(draws[a] - draws[b])
+        return {**fields, "value": _num(value[a] - value[b]), "ci_low": low, "ci_high": high}
+
+    rates, means = [], []
     for arm in arms:
         for cond in conditions:
-            for scorer in scorers:
-                k = (arm, cond, scorer)
-                if k in matrices:
-                    low, high = _ci(draws[k])
-                    rates.append({"arm": arm, "condition": cond, "scorer": scorer, "value": _num(value[k]), "ci_low": low, "ci_high": high, "n": counts[k]})
-    effects, retention = [], []
+            rates += [cell(("rate", arm, cond, s), arm=arm, condition=cond, scorer=s) for s in scorers if ("rate", arm, cond, s) in matrices]
+            means += [cell(("mean", arm, cond, m), arm=arm, condition=cond, measure=m, kind=kind) for kind, m in measures
+                      if ("mean", arm, cond, m) in matrices and counts[("mean", arm, cond, m)]]
+    effects, retention, shifts = [], [], []
     for arm in arms:
-        if arm == reference:
+        if arm in (reference, BASE):
             continue
         for scorer in scorers:
-            ref, k = (reference, condition, scorer), (arm, condition, scorer)
+            ref, k = ("rate", reference, condition, scorer), ("rate", arm, condition, scorer)
             if ref not in matrices or k not in matrices:
                 continue
-            low, high = _ci(draws[ref] - draws[k])
-            effects.append({"arm": arm, "scorer": scorer, "condition": condition, "value": _num(value[ref] - value[k]), "ci_low": low, "ci_high": high})
+            effects.append(difference(ref, k, arm=arm, scorer=scorer, condition=condition))
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = np.where(draws[ref] > 0, draws[k] / np.where(draws[ref] > 0, draws[ref], 1), np.nan)
             low, high = _ci(ratio)
             kept = value[k] / value[ref] if value[ref] > 0 else math.nan
             retention.append({"arm": arm, "scorer": scorer, "condition": condition, "value": _num(kept), "ci_low": low, "ci_high": high})
-    return {"reference": reference, "condition": condition, "threshold": THRESHOLD, "n_boot": n_boot, "rates": rates, "effects": effects, "retention": retention}
+    for arm in arms:
+        for kind, m in measures:
+            ref, k = ("mean", BASE, condition, m), ("mean", arm, condition, m)
+            if arm != BASE and ref in matrices and k in matrices and counts[ref] and counts[k]:
+                shifts.append(difference(k, ref, arm=arm, measure=m, kind=kind, condition=condition))
+    return {"reference": reference, "condition": condition, "threshold": THRESHOLD, "n_boot": n_boot, "rates": rates,
+            "effects": effects, "retention": retention, "means": means, "shifts": shifts}

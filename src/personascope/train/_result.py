@@ -21,7 +21,7 @@ class TrainResult:
     eval: list[dict] = field(default_factory=list)
     """One row per arm, seed, condition and prompt: the reply and its scores."""
     summary: dict[str, Any] = field(default_factory=dict)
-    """rates, effects and retention with CIs."""
+    """rates, effects, retention, means and shifts from the base model, with CIs."""
     training: dict[str, dict[str, dict]] = field(default_factory=dict)
     """{arm: {seed: {global_step, train_loss, resumed_from}}}."""
 
@@ -39,6 +39,12 @@ class TrainResult:
                               r.get("ci_low"), r.get("ci_high"), headline=True))
         for r in self.summary.get("retention", []):
             out.append(Metric(step, f"retention/{r['scorer']}", r["value"], r["arm"], model, r.get("ci_low"), r.get("ci_high")))
+        for r in self.summary.get("means", []):
+            out.append(Metric(step, f"mean/{r['measure']}@{r['condition']}", r["value"], r["arm"], model,
+                              r.get("ci_low"), r.get("ci_high"), r.get("n")))
+        for r in self.summary.get("shifts", []):
+            out.append(Metric(step, f"shift/{r['measure']}@{r['condition']}", r["value"], r["arm"], model,
+                              r.get("ci_low"), r.get("ci_high"), headline=True))
         for arm, seeds in self.monitor.items():
             for seed, rows in seeds.items():
                 for row in rows:

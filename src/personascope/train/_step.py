@@ -55,6 +55,8 @@ class TrainStep(Step):
             raise ValueError(f"arm name(s) {', '.join(map(repr, bad))}: use letters, digits, - and _ (they name folders)")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds {self.seeds} repeat a seed")
+        if "base" in self.arms and self.evaluate.base:
+            raise ValueError("arm name 'base' is the untrained model's when evaluate.base is on: name the arm otherwise")
         if self.reference is not None and self.reference not in self.arms:
             raise ValueError(f"reference {self.reference!r} is not an arm: use one of {', '.join(self.arms)}")
         try:
@@ -78,7 +80,7 @@ class TrainStep(Step):
 
     def references(self) -> set[str]:
         specs = [s for arm in self.arms.values() for s in arm.steer]
-        specs += list(getattr(self.monitor, "vectors", None) or [])
+        specs += list(getattr(self.monitor, "vectors", None) or []) + list(self.evaluate.vectors)
         return {spec_vector_name(s) for s in specs}
 
     def input_files(self, ctx) -> list[Path]:

@@ -115,7 +115,11 @@ def run_train(step: Any, ctx: Any) -> None:
                 monitor.setdefault(name, {})[str(seed)] = read_monitor(arm_dir / "monitor.jsonl")
                 _artifact(ctx, arm_dir / "monitor.jsonl", f"monitor {name}/seed{seed}", "table")
 
-    eval_models = {key: f"hf/{path}" for key, path in trained.items()}
+    eval_models: dict[tuple[str, int], Any] = {key: f"hf/{path}" for key, path in trained.items()}
+    if step.evaluate.base:  # the untrained model, as the arm the shifts are measured from
+        from personascope.train._evaluate import BASE
+
+        eval_models[(BASE, step.seeds[0])] = base
     rows = evaluate_models(eval_models, step.evaluate, env=ctx, arm_contexts={n: a.context for n, a in step.arms.items()})
     summary = summarize(rows, reference=step.reference_arm, condition="none", seed=ctx.seed)
     arms = {name: arm.model_dump(mode="json") for name, arm in step.arms.items()}
