@@ -57,3 +57,45 @@ def test_a_study_file_with_a_train_step_and_bad_configs(tmp_path, monkeypatch):
     bad.write_text(yaml.safe_dump({**flat, "model": model, "arms": {"a": {"init_from": "a"}}}))
     out = runner.invoke(app, ["train", "run", str(bad)])
     assert out.exit_code == 2 and "loop" in out.output and "Traceback" not in out.output
+
+
+def test_a_killed_train_run_resumes_on_rerun_with_no_duplicate_rows(tmp_path, monkeypatch):
+    """SIGKILL `personascope train run` once the first arm has a checkpoint; the same
+    command resumes that run: the arm continues from its checkpoint, its monitor log
+    has each step once, and the second arm and the evaluation complete."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("PERSONASCOPE_HOME", str(home))
+    config = _config(tmp_path, args={"epochs": 6, "batch_size": 1, "learning_rate": 1e-2, "save_every": 2},
+                     monitor={"every": 1, "prompts": ["Hi?"], "max_tokens": 3, "scorers": ["opener"]})
+    runs = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src"), "PERSONASCOPE_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "personascope", "train", "run", str(config), "--runs-dir", str(runs)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180
+    while not any((c / "trainer_state.json").is_file() for c in runs.glob("train-*/artifacts/train/plain/seed0/checkpoints/checkpoint-*")):
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    (run_dir,) = runs.glob("train-*")
+    assert not (run_dir / "artifacts/train/plain/seed0/model").exists()  # killed mid-training
+
+    out = runner.invoke(app, ["train", "run", str(config), "--runs-dir", str(runs)])
+    assert out.exit_code == 0, out.output
+    assert list(runs.glob("train-*")) == [run_dir]  # the same run, resumed
+    meta = json.loads((run_dir / "artifacts/train/plain/seed0/model/personascope.json").read_text())
+    assert meta["resumed_from"].startswith("checkpoint-") and meta["global_step"] == 24
+    from personascope.train import read_monitor
+
+    steps = [r["global_step"] for r in read_monitor(run_dir / "artifacts/train/plain/seed0/monitor.jsonl")]
+    assert sorted(steps) == list(range(25)) and len(set(steps)) == len(steps)
+    result = json.loads((run_dir / "artifacts/train/result-model.json").read_text())
+    assert {r["arm"] for r in result["eval"]} == {"plain", "inoculated"}
