@@ -87,6 +87,26 @@ def test_lora_rows_at_the_baseline_and_every_k_steps(tmp_path, vector_spec):
     assert model.training  # put back in train mode after each check
 
 
+def test_a_study_vector_name_is_resolved_and_keeps_its_label(tmp_path, vector_spec):
+    """In a study, `STEP@L` names an earlier step's vector: the env resolves it to a
+    path, and the rows keep the label as written (it names the metrics)."""
+    path, layer = vector_spec.rsplit("@", 1)
+
+    class Env:  # the one env method a monitor without a base model uses
+        def resolve_spec(self, spec):
+            return spec.replace("evil", path, 1)
+
+    model, tok = tiny_model("llama")
+    log = tmp_path / "monitor.jsonl"
+    _train(_lora(model), tok, tmp_path / "out", _callback(tok, log, f"evil@{layer}", env=Env()), max_steps=2)
+    direct = tmp_path / "direct.jsonl"
+    model, tok = tiny_model("llama")
+    _train(_lora(model), tok, tmp_path / "out2", _callback(tok, direct, vector_spec), max_steps=2)
+    named, plain = read_monitor(log), read_monitor(direct)
+    assert [set(r["projection"]) for r in named] == [{f"evil@{layer}"}] * len(named)
+    assert [r["projection"][f"evil@{layer}"] for r in named] == pytest.approx([r["projection"][vector_spec] for r in plain])
+
+
 def test_update_measures_match_the_dense_computation(tmp_path):
     from personascope.train._probe import UpdateTracker
 

@@ -46,7 +46,10 @@ class MonitorCallback(TrainerCallback):
 
         text = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
         self._scorers = {name: get_scorer(name) for name in self.config.scorers}
-        self._units = unit_vectors(self.config.vectors, text.num_hidden_layers, text.hidden_size)
+        # Specs keep their written label; a study env makes `STEP@L` this run's vector path.
+        resolve = getattr(self.env, "resolve_spec", None) or (lambda spec: spec)
+        dims = (text.num_hidden_layers, text.hidden_size)
+        self._units = {v: next(iter(unit_vectors([resolve(v)], *dims).values())) for v in self.config.vectors}
         self._tracker = UpdateTracker(model)
 
     def _base_reference(self) -> dict[str, float]:
