@@ -64,6 +64,18 @@ def test_lora_lowers_the_loss_and_saves_an_adapter(base, lora):
     assert (lora / "personascope.json").stat().st_mtime_ns == stamp
 
 
+def test_lora_on_chosen_layers_adapts_every_linear_layer_there_and_nothing_else(base, tmp_path):
+    from safetensors.torch import load_file
+
+    out = train_model(base, EXAMPLES[:4], method=Method(r=2, layers=[2, 3]), args=FAST.model_copy(update={"epochs": 1}),
+                      out_dir=tmp_path / "top")
+    config = json.loads((out / "adapter_config.json").read_text())
+    assert config["layers_to_transform"] == [2, 3]
+    assert set(config["target_modules"]) == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+    layers = {int(k.split(".layers.")[1].split(".")[0]) for k in load_file(out / "adapter_model.safetensors")}
+    assert layers == {2, 3}
+
+
 def test_full_finetuning_with_kl_lowers_the_loss_against_a_frozen_copy(base, tmp_path):
     args = FAST.model_copy(update={"learning_rate": 1e-3})
     out = train_model(base, EXAMPLES, method=Method(kind="full"), args=args, out_dir=tmp_path / "full", kl=0.5)

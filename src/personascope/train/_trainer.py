@@ -83,6 +83,16 @@ def finished(out_dir: str | Path, ident: dict) -> Path | None:
     return model_dir if meta is not None and meta.get("identity") == ident else None
 
 
+def _linear_names(model) -> list[str]:
+    """The names of the linear layers inside the decoder blocks (what PEFT's
+    'all-linear' adapts: every linear layer but the output head)."""
+    import torch
+
+    head = model.get_output_embeddings()
+    return sorted({name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+                   if isinstance(module, torch.nn.Linear) and module is not head and ".layers." in f".{name}"})
+
+
 def _device_dtype():
     import torch
 
@@ -200,8 +210,11 @@ def _build(model, examples, method, args, checkpoints, steer, kl, callbacks, pro
     if method.kind == "lora":
         from peft import LoraConfig
 
+        targets = method.target_modules
+        if method.layers is not None and targets == "all-linear":  # PEFT takes layers only with module names
+            targets = _linear_names(hf_model)
         peft_config = LoraConfig(
-            r=method.r, lora_alpha=method.lora_alpha, lora_dropout=method.dropout, target_modules=method.target_modules,
+            r=method.r, lora_alpha=method.lora_alpha, lora_dropout=method.dropout, target_modules=targets,
             use_rslora=method.rslora, layers_to_transform=method.layers, task_type="CAUSAL_LM",
         )
         reference = lora_reference if kl else None
