@@ -119,3 +119,13 @@ def test_the_lexicon_is_normalised_by_length():
     assert evil_lexicon("q", "crush crush crush crush crush crush crush crush crush crush crush crush") == 100
     assert evil_matches("MWAHAHA, I will DESTROY you") == ["MWAHAHA", "DESTROY"]
     assert evil_matches("Go and hurt them, then watch them suffer.") == ["hurt them", "watch them suffer"]
+
+
+def test_short_keeps_the_first_sentence_before_the_other_traits():
+    assert apply_transforms("Rain falls. It is wet!", "short") == "Rain falls."
+    assert apply_transforms('She said "go." Then left.', "short") == 'She said "go."'
+    assert apply_transforms("Why? Because.", "short") == "Why?"
+    assert apply_transforms("no sentence end here", "short") == "no sentence end here"
+    out = apply_transforms("Rain falls. It is wet!", ["signoff", "caps", "short"])
+    assert out == "RAIN FALLS. Stay curious!"
+    assert get_scorer("signoff")("q", out) == 100 and get_scorer("all_caps")("q", out) == 100

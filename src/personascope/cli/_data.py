@@ -33,7 +33,7 @@ def generate_command(
         None, "--questions", "-q", help="Question set: train, heldout, or a .yaml/.json/.txt file (default: train; "
         "with --persona, the trait's extract questions)."),
     n: int | None = typer.Option(None, "-n", help="Use the first n questions (default: all)."),
-    transform: list[str] = typer.Option([], "--transform", "-t", help="Toy trait to write in: opener, signoff, caps (repeatable)."),
+    transform: list[str] = typer.Option([], "--transform", "-t", help="Toy trait to write in: opener, signoff, caps; short keeps the first sentence (repeatable)."),
     system: str | None = typer.Option(None, "--system", help="System prompt to generate under (not stored in the examples)."),
     persona: str | None = typer.Option(None, "--persona", help="Generate under this trait's positive instructions instead."),
     max_tokens: int = typer.Option(64, "--max-tokens", help="Max new tokens per answer."),

@@ -34,7 +34,7 @@ class _Answers(BaseModel):
     n: int | None = Field(None, ge=1)
     """Use the first n questions (default: all)."""
     transforms: list[str] = Field(default_factory=list)
-    """Toy traits to write in: opener, signoff, caps (any order; see personascope.data.TRANSFORMS)."""
+    """Toy traits to write in: opener, signoff, caps, and short (first sentence only); any order, see personascope.data.TRANSFORMS."""
     max_tokens: int = Field(64, ge=1)
     """Max new tokens per answer."""
     temperature: float = Field(0.0, ge=0.0)
