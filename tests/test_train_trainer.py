@@ -76,6 +76,15 @@ def test_lora_on_chosen_layers_adapts_every_linear_layer_there_and_nothing_else(
     assert layers == {2, 3}
 
 
+def test_the_learning_rate_schedule_is_the_one_asked(base, lora, tmp_path):
+    held = train_model(base, EXAMPLES, method=Method(r=4), args=FAST.model_copy(update={"lr_schedule": "constant"}),
+                       out_dir=tmp_path / "constant")
+    rates = lambda path: [r["learning_rate"] for r in json.loads((path / "personascope.json").read_text())["losses"]]  # noqa: E731
+    assert rates(held) == [1e-2] * 8
+    linear = rates(lora)  # the default: down towards 0
+    assert linear[0] == pytest.approx(1e-2) and all(a > b for a, b in zip(linear, linear[1:])) and linear[-1] < 2e-3
+
+
 def test_full_finetuning_with_kl_lowers_the_loss_against_a_frozen_copy(base, tmp_path):
     args = FAST.model_copy(update={"learning_rate": 1e-3})
     out = train_model(base, EXAMPLES, method=Method(kind="full"), args=args, out_dir=tmp_path / "full", kl=0.5)

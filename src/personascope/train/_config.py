@@ -69,6 +69,8 @@ class TrainArgs(BaseModel):
     """Longest example in tokens (longer ones are cut at the end); None: no limit."""
     warmup_ratio: float = Field(0.0, ge=0.0, lt=1.0)
     """Share of the steps over which the learning rate warms up linearly."""
+    lr_schedule: Literal["linear", "constant", "cosine"] = "linear"
+    """How the learning rate moves after warmup: down to 0 linearly, held, or along a cosine."""
     save_every: int = Field(50, ge=1)
     """Optimiser steps between checkpoints (a killed run resumes from the last one)."""
     seed: int | None = None

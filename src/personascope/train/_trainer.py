@@ -225,7 +225,8 @@ def _build(model, examples, method, args, checkpoints, steer, kl, callbacks, pro
         output_dir=str(checkpoints), num_train_epochs=args.epochs, learning_rate=args.learning_rate,
         per_device_train_batch_size=args.batch_size, gradient_accumulation_steps=args.grad_accum,
         warmup_steps=args.warmup_ratio,  # below 1 transformers reads it as a share of the steps
-        lr_scheduler_type="linear", max_length=args.max_length,
+        lr_scheduler_type=args.lr_schedule,
+        max_length=args.max_length,
         save_strategy="steps", save_steps=args.save_every, save_total_limit=2, logging_steps=1,
         report_to="none", seed=seed, data_seed=seed, bf16=dtype.is_floating_point and str(dtype) == "torch.bfloat16",
         fp16=str(dtype) == "torch.float16", use_cpu=device == "cpu", activation_checkpointing=False,
@@ -263,7 +264,7 @@ def _save(trainer, model, tokenizer, method, out_dir: Path, ident: dict, output,
         "identity": ident,
         "global_step": trainer.state.global_step,
         "train_loss": output.training_loss,
-        "losses": [{k: r[k] for k in ("step", "loss", "kl") if k in r} for r in history],
+        "losses": [{k: r[k] for k in ("step", "loss", "kl", "learning_rate") if k in r} for r in history],
         "resumed_from": resumed.name if resumed else None,
         "version": getattr(personascope, "__version__", None),
     }
