@@ -96,44 +96,29 @@ def _ci(row: dict) -> str:
     return f"{row['value']:.3f}" + (f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else "")
 
 
+# (summary key, title, columns: (header, row key or None for the value with its CI))
+_TABLES = (
+    ("rates", "trait rate (share of replies scoring >= 50), 95% CI", (("arm", "arm"), ("condition", "condition"), ("scorer", "scorer"), ("rate", None), ("n", "n"))),
+    ("effects", "effect: reference rate minus arm rate", (("arm", "arm"), ("condition", "condition"), ("scorer", "scorer"), ("effect", None))),
+    ("retention", "retention: arm rate / reference rate", (("arm", "arm"), ("scorer", "scorer"), ("retention", None))),
+    ("means", "mean score (0-100) or projection per arm and condition, 95% CI",
+     (("arm", "arm"), ("condition", "condition"), ("measure", "measure"), ("mean", None), ("n", "n"))),
+    ("shifts", "shift from the base model: arm mean minus base mean", (("arm", "arm"), ("condition", "condition"), ("measure", "measure"), ("shift", None))),
+)
+
+
 def _show(run_dir: Path) -> None:
     from rich.markup import escape
     from rich.table import Table
 
     for path in _results(run_dir):
-        data = json.loads(path.read_text())
-        summary = data.get("summary") or {}
-        table = Table(title=f"{path.parent.name}: trait rate (share of replies scoring >= 50), 95% CI")
-        for col in ("arm", "condition", "scorer", "rate", "n"):
-            table.add_column(col)
-        for r in summary.get("rates", []):
-            table.add_row(escape(str(r["arm"])), escape(str(r["condition"])), escape(str(r["scorer"])), _ci(r), str(r.get("n", "")))
-        console.print(table)
-        if summary.get("effects"):
-            effects = Table(title="effect: reference rate minus arm rate")
-            for col in ("arm", "condition", "scorer", "effect"):
-                effects.add_column(col)
-            for r in summary["effects"]:
-                effects.add_row(escape(str(r["arm"])), escape(str(r["condition"])), escape(str(r["scorer"])), _ci(r))
-            console.print(effects)
-        if summary.get("retention"):
-            kept = Table(title="retention: arm rate / reference rate")
-            for col in ("arm", "scorer", "retention"):
-                kept.add_column(col)
-            for r in summary["retention"]:
-                kept.add_row(escape(str(r["arm"])), escape(str(r["scorer"])), _ci(r))
-            console.print(kept)
-        if summary.get("means"):
-            means = Table(title="mean score (0-100) or projection per arm and condition, 95% CI")
-            for col in ("arm", "condition", "measure", "mean", "n"):
-                means.add_column(col)
-            for r in summary["means"]:
-                means.add_row(escape(str(r["arm"])), escape(str(r["condition"])), escape(str(r["measure"])), _ci(r), str(r.get("n", "")))
-            console.print(means)
-        if summary.get("shifts"):
-            shifts = Table(title="shift from the base model: arm mean minus base mean")
-            for col in ("arm", "condition", "measure", "shift"):
-                shifts.add_column(col)
-            for r in summary["shifts"]:
-                shifts.add_row(escape(str(r["arm"])), escape(str(r["condition"])), escape(str(r["measure"])), _ci(r))
-            console.print(shifts)
+        summary = json.loads(path.read_text()).get("summary") or {}
+        for k, (key, title, columns) in enumerate(_TABLES):
+            if k and not summary.get(key):  # the rates table is shown even when empty
+                continue
+            table = Table(title=f"{path.parent.name}: {title}" if k == 0 else title)
+            for header, _ in columns:
+                table.add_column(header)
+            for r in summary.get(key, []):
+                table.add_row(*(_ci(r) if field is None else escape(str(r.get(field, ""))) for _, field in columns))
+            console.print(table)
