@@ -83,6 +83,9 @@ def test_the_learning_rate_schedule_is_the_one_asked(base, lora, tmp_path):
     assert rates(held) == [1e-2] * 8
     linear = rates(lora)  # the default: down towards 0
     assert linear[0] == pytest.approx(1e-2) and all(a > b for a, b in zip(linear, linear[1:])) and linear[-1] < 2e-3
+    # The default schedule is left out of the model's identity, so models trained before the field existed stay valid.
+    ident = lambda path: json.loads((path / "personascope.json").read_text())["identity"]["args"]  # noqa: E731
+    assert "lr_schedule" not in ident(lora) and ident(held)["lr_schedule"] == "constant"
 
 
 def test_full_finetuning_with_kl_lowers_the_loss_against_a_frozen_copy(base, tmp_path):

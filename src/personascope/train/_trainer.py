@@ -60,7 +60,8 @@ def identity(model: Any, examples: Sequence[Example], method: Method, args: Trai
         "base": model.name,
         "base_fingerprint": model.fingerprint(),
         "method": method.model_dump(mode="json"),
-        "args": args.model_dump(mode="json"),
+        # The default schedule keeps the key it had before the field existed: trained models stay valid.
+        "args": args.model_dump(mode="json", exclude={"lr_schedule"} if args.lr_schedule == "linear" else None),
         "dataset": dataset_digest(list(examples)),
         "n_examples": len(examples),
         "steer": [item.key() for item in items] + [repr(d) for d in direct],
