@@ -82,3 +82,17 @@ def test_plot_monitor_writes_a_png(tmp_path):
     monitor = {"plain": {0: _monitor_rows(1.0), 1: _monitor_rows(0.5)}, "inoculated $x": {0: _monitor_rows(0.1)}}
     path = plot_monitor(monitor, tmp_path / "figs" / "monitor.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
+def test_means_and_shifts_from_the_base_model_are_shown():
+    from personascope.report._train import train_result
+
+    rows = [r for r in _eval_rows() if r["condition"] == "none" and r["arm"] == "plain"]
+    base = [{**r, "arm": "base", "seed": 0, "scores": {"opener": 0.0, "all_caps": 0.0}} for r in rows if r["seed"] == 0]
+    for r in rows + base:
+        r["projections"] = {"evil@20": 1.0 if r["arm"] == "base" else 4.5}
+    summary = summarize(rows + base, n_boot=100)
+    body = str(train_result({"eval": rows + base, "summary": summary}))
+    assert "Mean score and projection per arm and condition" in body and "Shift from the base model" in body
+    shift = next(s for s in summary["shifts"] if s["measure"] == "evil@20")
+    assert shift["value"] == 3.5 and "3.5" in body
