@@ -141,6 +141,11 @@ def test_means_and_shifts_from_the_base_model():
     same = _one(s, "shifts", arm="steered", measure="trait")
     assert (same["value"], same["ci_low"], same["ci_high"]) == (0.0, 0.0, 0.0)
     assert _one(s, "shifts", arm="plain", measure="trait")["value"] == pytest.approx(25.0)
+    # plain minus steered on the means: 25 points of score, nothing on the projection (both 3)
+    diff = _one(s, "mean_effects", arm="steered", measure="trait")
+    assert diff["value"] == pytest.approx(25.0) and diff["ci_low"] > 0
+    assert _one(s, "mean_effects", arm="steered", measure="evil@2")["value"] == 0.0
+    assert {r["arm"] for r in s["mean_effects"]} == {"steered"}
     # the base model is no training arm: it has no effect or retention against the reference
     assert {r["arm"] for r in s["effects"]} == {"steered"} and {r["arm"] for r in s["retention"]} == {"steered"}
     assert all(r["arm"] != "base" for r in s["shifts"])

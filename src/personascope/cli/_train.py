@@ -103,6 +103,7 @@ _TABLES = (
     ("retention", "retention: arm rate / reference rate", (("arm", "arm"), ("scorer", "scorer"), ("retention", None))),
     ("means", "mean score (0-100) or projection per arm and condition, 95% CI",
      (("arm", "arm"), ("condition", "condition"), ("measure", "measure"), ("mean", None), ("n", "n"))),
+    ("mean_effects", "mean effect: reference mean minus arm mean", (("arm", "arm"), ("condition", "condition"), ("measure", "measure"), ("effect", None))),
     ("shifts", "shift from the base model: arm mean minus base mean", (("arm", "arm"), ("condition", "condition"), ("measure", "measure"), ("shift", None))),
 )
 

@@ -90,6 +90,9 @@ def train_result(data: dict, model: str | None = None) -> Html:
         body = [[a, c, *(_with_ci(found.get((a, c, m))) for m in names)] for a in _ordered(r["arm"] for r in means)
                 for c in conditions or _ordered(r["condition"] for r in means) if any((a, c, m) in found for m in names)]
         parts.append(table(["arm", "condition", *names], body, numeric=range(2, 2 + len(names))))
+    if summary.get("mean_effects"):
+        parts.append(tag("h4", f"Mean effect: {reference} minus arm (condition {summary.get('condition', 'none')}; paired bootstrap CI)"))
+        parts.append(table(["arm", "measure", "effect"], [[e["arm"], e["measure"], _with_ci(e)] for e in summary["mean_effects"]], numeric=[2]))
     if summary.get("shifts"):
         parts.append(tag("h4", f"Shift from the base model: arm minus base (condition {summary.get('condition', 'none')}; paired bootstrap CI)"))
         parts.append(table(["arm", "measure", "shift"], [[e["arm"], e["measure"], _with_ci(e)] for e in summary["shifts"]], numeric=[2]))

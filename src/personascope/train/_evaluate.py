@@ -202,7 +202,8 @@ def _num(value) -> float | None:
 def summarize(rows: Sequence[dict], *, reference: str = "plain", condition: str = "none", n_boot: int = 2000, seed: int = 0) -> dict:
     """Rates per arm x condition x scorer, effects (reference minus arm) and retention
     (arm / reference) on `condition`; mean scores and projections per arm x condition,
-    and with a `base` arm each arm's shift from it on `condition`. Each with a 95%
+    their reference-minus-arm differences (`mean_effects`), and with a `base` arm each
+    arm's shift from it on `condition`. Each with a 95%
     percentile bootstrap CI (paired: every cell sees the same prompt draws)."""
     import numpy as np
 
@@ -240,10 +241,14 @@ def summarize(rows: Sequence[dict], *, reference: str = "plain", condition: str 
             rates += [cell(("rate", arm, cond, s), arm=arm, condition=cond, scorer=s) for s in scorers if ("rate", arm, cond, s) in matrices]
             means += [cell(("mean", arm, cond, m), arm=arm, condition=cond, measure=m, kind=kind) for kind, m in measures
                       if ("mean", arm, cond, m) in matrices and counts[("mean", arm, cond, m)]]
-    effects, retention, shifts = [], [], []
+    effects, retention, shifts, mean_effects = [], [], [], []
     for arm in arms:
         if arm in (reference, BASE):
             continue
+        for kind, m in measures:
+            ref, k = ("mean", reference, condition, m), ("mean", arm, condition, m)
+            if ref in matrices and k in matrices and counts[ref] and counts[k]:
+                mean_effects.append(difference(ref, k, arm=arm, measure=m, kind=kind, condition=condition))
         for scorer in scorers:
             ref, k = ("rate", reference, condition, scorer), ("rate", arm, condition, scorer)
             if ref not in matrices or k not in matrices:
@@ -260,4 +265,4 @@ def summarize(rows: Sequence[dict], *, reference: str = "plain", condition: str 
             if arm != BASE and ref in matrices and k in matrices and counts[ref] and counts[k]:
                 shifts.append(difference(k, ref, arm=arm, measure=m, kind=kind, condition=condition))
     return {"reference": reference, "condition": condition, "threshold": THRESHOLD, "n_boot": n_boot, "rates": rates,
-            "effects": effects, "retention": retention, "means": means, "shifts": shifts}
+            "effects": effects, "retention": retention, "means": means, "shifts": shifts, "mean_effects": mean_effects}

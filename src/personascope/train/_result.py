@@ -42,6 +42,9 @@ class TrainResult:
         for r in self.summary.get("means", []):
             out.append(Metric(step, f"mean/{r['measure']}@{r['condition']}", r["value"], r["arm"], model,
                               r.get("ci_low"), r.get("ci_high"), r.get("n")))
+        for r in self.summary.get("mean_effects", []):
+            out.append(Metric(step, f"mean_effect/{r['measure']}@{r['condition']}", r["value"], r["arm"], model,
+                              r.get("ci_low"), r.get("ci_high")))
         for r in self.summary.get("shifts", []):
             out.append(Metric(step, f"shift/{r['measure']}@{r['condition']}", r["value"], r["arm"], model,
                               r.get("ci_low"), r.get("ci_high"), headline=True))
