@@ -82,8 +82,9 @@ def evaluate_models(
     """One row per (arm, seed, condition, prompt, sample):
     `{arm, seed, condition, prompt_id, sample, messages, answer, scores, projections}`.
 
-    A model is a name or a model handle; `config.vectors` must already be real
-    paths: each is resolved with `env.resolve_spec`, and rows keep the spec as written."""
+    A model is a name or a model handle. Each of `config.vectors` is resolved with
+    `env.resolve_spec` (a study's `STEP@L` becomes that step's vector), and rows keep
+    the spec as written."""
     from personascope.engine import GenerateConfig
     from personascope.judges import get_scorer
 

@@ -21,7 +21,7 @@ class TrainResult:
     eval: list[dict] = field(default_factory=list)
     """One row per arm, seed, condition and prompt: the reply and its scores."""
     summary: dict[str, Any] = field(default_factory=dict)
-    """rates, effects, retention, means and shifts from the base model, with CIs."""
+    """rates, effects, retention, means, mean effects and shifts from the base model, with CIs."""
     training: dict[str, dict[str, dict]] = field(default_factory=dict)
     """{arm: {seed: {global_step, train_loss, resumed_from}}}."""
 
