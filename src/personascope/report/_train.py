@@ -52,6 +52,22 @@ def _examples(rows: list[dict], arms: list[str], conditions: list[str]) -> Html:
     return table(["arm", "condition", "seed", "prompt", "answer", "scores"], out) if out else Html("")
 
 
+def _grid(title: str, rows: list[dict], key: str, arms: list, conditions: list) -> list[Html]:
+    """A heading and an arm x condition table with one column per `row[key]`."""
+    found = {(r["arm"], r["condition"], r[key]): r for r in rows}
+    names = _ordered(r[key] for r in rows)
+    body = [[a, c, *(_with_ci(found.get((a, c, n))) for n in names)] for a in arms for c in conditions
+            if any((a, c, n) in found for n in names)]
+    return [tag("h4", title), table(["arm", "condition", *names], body, numeric=range(2, 2 + len(names)))]
+
+
+def _column(title: str, rows: list[dict] | None, key: str, header: str) -> list[Html]:
+    """A heading and an arm x `row[key]` table of one value with its CI (nothing without rows)."""
+    if not rows:
+        return []
+    return [tag("h4", title), table(["arm", key, header], [[r["arm"], r[key], _with_ci(r)] for r in rows], numeric=[2])]
+
+
 def train_result(data: dict, model: str | None = None) -> Html:
     """The fragment of one result JSON."""
     from personascope.train import summarize
@@ -68,34 +84,20 @@ def train_result(data: dict, model: str | None = None) -> Html:
         setup = [[a, _arm_setup(data["arms"].get(a) or {}), ", ".join(str(m) for m in (models.get(a) or {}).values())] for a in arms]
         parts.append(table(["arm", "training context", "models"], setup))
     if rates:
-        found = {(r["arm"], r["condition"], r["scorer"]): r for r in rates}
         threshold = fmt(summary.get("threshold", 50))
-        parts.append(tag("h4", f"Trait rate per arm and condition (share of replies scoring ≥ {threshold}; 95% bootstrap CIs over seeds and prompts)"))
-        body = [[a, c, *(_with_ci(found.get((a, c, s))) for s in scorers)] for a in arms for c in conditions if any((a, c, s) in found for s in scorers)]
-        parts.append(table(["arm", "condition", *scorers], body, numeric=range(2, 2 + len(scorers))))
-    reference = summary.get("reference", "plain")
-    if summary.get("effects"):
-        parts.append(tag("h4", f"Effect: {reference} minus arm (condition {summary.get('condition', 'none')}; paired bootstrap CI)"))
-        parts.append(table(["arm", "scorer", "effect"], [[e["arm"], e["scorer"], _with_ci(e)] for e in summary["effects"]], numeric=[2]))
-    if summary.get("retention"):
-        parts.append(tag("h4", f"Retention: arm rate / {reference} rate"))
-        parts.append(table(["arm", "scorer", "retention"], [[e["arm"], e["scorer"], _with_ci(e)] for e in summary["retention"]], numeric=[2]))
-    elif rates and not summary.get("effects"):
+        parts += _grid(f"Trait rate per arm and condition (share of replies scoring ≥ {threshold}; 95% bootstrap CIs over seeds and prompts)",
+                       rates, "scorer", arms, conditions)
+    reference, on = summary.get("reference", "plain"), f"condition {summary.get('condition', 'none')}; paired bootstrap CI"
+    parts += _column(f"Effect: {reference} minus arm ({on})", summary.get("effects"), "scorer", "effect")
+    parts += _column(f"Retention: arm rate / {reference} rate", summary.get("retention"), "scorer", "retention")
+    if rates and not summary.get("effects") and not summary.get("retention"):
         parts.append(note(f"No arm named {reference!r}: effects and retention need a reference arm.", kind="warn"))
     means = summary.get("means") or []
     if means:
-        found = {(r["arm"], r["condition"], r["measure"]): r for r in means}
-        names = _ordered(r["measure"] for r in means)
-        parts.append(tag("h4", "Mean score and projection per arm and condition (95% bootstrap CIs)"))
-        body = [[a, c, *(_with_ci(found.get((a, c, m))) for m in names)] for a in _ordered(r["arm"] for r in means)
-                for c in conditions or _ordered(r["condition"] for r in means) if any((a, c, m) in found for m in names)]
-        parts.append(table(["arm", "condition", *names], body, numeric=range(2, 2 + len(names))))
-    if summary.get("mean_effects"):
-        parts.append(tag("h4", f"Mean effect: {reference} minus arm (condition {summary.get('condition', 'none')}; paired bootstrap CI)"))
-        parts.append(table(["arm", "measure", "effect"], [[e["arm"], e["measure"], _with_ci(e)] for e in summary["mean_effects"]], numeric=[2]))
-    if summary.get("shifts"):
-        parts.append(tag("h4", f"Shift from the base model: arm minus base (condition {summary.get('condition', 'none')}; paired bootstrap CI)"))
-        parts.append(table(["arm", "measure", "shift"], [[e["arm"], e["measure"], _with_ci(e)] for e in summary["shifts"]], numeric=[2]))
+        parts += _grid("Mean score and projection per arm and condition (95% bootstrap CIs)", means, "measure",
+                       _ordered(r["arm"] for r in means), conditions or _ordered(r["condition"] for r in means))
+    parts += _column(f"Mean effect: {reference} minus arm ({on})", summary.get("mean_effects"), "measure", "effect")
+    parts += _column(f"Shift from the base model: arm minus base ({on})", summary.get("shifts"), "measure", "shift")
     monitor = {arm: seeds for arm, seeds in (data.get("monitor") or {}).items() if any(seeds.values())}
     if monitor:
         parts += [tag("h4", "Checkpoint monitor"), monitor_figure(monitor)]
