@@ -77,7 +77,6 @@ def train_result(data: dict, model: str | None = None) -> Html:
     rates = summary.get("rates") or []
     arms = _ordered([*(data.get("arms") or {}), *(r["arm"] for r in rates)])
     conditions = _ordered(r["condition"] for r in rates)
-    scorers = _ordered(r["scorer"] for r in rates)
     models = data.get("models") or {}
     parts = []
     if data.get("arms"):
